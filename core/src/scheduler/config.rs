@@ -1,0 +1,53 @@
+//! Scheduler settings.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration;
+use crate::job::JobDefaults;
+
+/// How a scheduler behaves. Every field has a default; see each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct SchedulerConfig {
+    /// Default time zone for triggers that name none (default UTC).
+    pub timezone: chrono_tz::Tz,
+    /// The longest the scheduler sleeps without looking at its stores, so a
+    /// wall-clock jump or a suspend is noticed within it (default 60 s).
+    #[serde(with = "duration::serde_text")]
+    pub max_sleep: Duration,
+    /// How often stores that other processes share but that cannot notify
+    /// are polled for changes (default 1 s).
+    #[serde(with = "duration::serde_text")]
+    pub poll_interval: Duration,
+    /// How long an acquired job stays claimed if this scheduler dies before
+    /// releasing it (default 30 s).
+    #[serde(with = "duration::serde_text")]
+    pub lease_duration: Duration,
+    /// How many due jobs are acquired from a store at a time (default 100).
+    pub batch_size: usize,
+    /// How long `shutdown` waits for running jobs by default (default 30 s).
+    #[serde(with = "duration::serde_text")]
+    pub shutdown_timeout: Duration,
+    /// Defaults for job options.
+    pub job_defaults: JobDefaults,
+    /// Events buffered per subscriber before the oldest are dropped (default 4096).
+    pub event_capacity: usize,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            timezone: chrono_tz::UTC,
+            max_sleep: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            lease_duration: Duration::from_secs(30),
+            batch_size: 100,
+            shutdown_timeout: Duration::from_secs(30),
+            job_defaults: JobDefaults::default(),
+            event_capacity: 4096,
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! From a due job to finished runs: acquisition, misfire planning, release,
+//! submission to an executor, and outcome reporting.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::fire_plan::plan_fires;
+use super::jitter::jittered;
+use super::{lock, read, AsyncScheduler, Inner};
+use crate::error::{ErrorKind, Result};
+use crate::event::Event;
+use crate::executor::{Executor, Outcome};
+use crate::job::Job;
+use crate::store::{JobStore, Release, RunOutcome, RunRecord};
+use crate::task::{TaskContext, TaskFn};
+
+tokio::task_local! {
+    static IN_JOB_RUN: ();
+}
+
+/// Whether the current task is a job run of some scheduler.
+pub(crate) fn in_job_run() -> bool {
+    IN_JOB_RUN.try_with(|_| ()).is_ok()
+}
+
+/// What one look at a store found.
+pub(crate) struct StoreTick {
+    /// The store's earliest next run time after the look.
+    pub next_run_time: Option<DateTime<Utc>>,
+    /// A full batch was acquired: more may be due right now.
+    pub more_due: bool,
+}
+
+/// A job that passed the checks and can run here.
+pub(crate) struct Runnable {
+    pub task: TaskFn,
+    pub executor: Arc<dyn Executor>,
+}
+
+impl Inner {
+    /// Acquires and dispatches due jobs of one store.
+    pub(crate) async fn process_store(
+        self: &Arc<Self>,
+        alias: &str,
+        store: &dyn JobStore,
+        now: DateTime<Utc>,
+    ) -> Result<StoreTick> {
+        let batch = self.config.batch_size;
+        let acquired = store
+            .acquire_due_jobs(&self.owner, now, batch, self.config.lease_duration)
+            .await
+            .map_err(|e| e.with_store(alias))?;
+        let more_due = acquired.jobs.len() + acquired.unreadable.len() >= batch;
+        for record in &acquired.unreadable {
+            self.report_unusable(alias, &record.job_id, &record.reason);
+        }
+        for job in acquired.jobs {
+            self.dispatch_due_job(alias, store, job, now).await?;
+        }
+        let next_run_time = store
+            .earliest_next_run_time()
+            .await
+            .map_err(|e| e.with_store(alias))?;
+        Ok(StoreTick {
+            next_run_time,
+            more_due,
+        })
+    }
+
+    /// Looks up what a job needs to run here; reports it when something is missing.
+    pub(crate) fn runnable(&self, alias: &str, job: &Job) -> Option<Runnable> {
+        let Some(task) = self.tasks.get(&job.task) else {
+            let reason = format!("task '{}' is not registered with this scheduler", job.task);
+            self.report_unusable(alias, &job.id, &reason);
+            return None;
+        };
+        let executor = read(&self.executors).get(&job.executor).cloned();
+        let Some(executor) = executor else {
+            let reason = format!("executor '{}' is not configured", job.executor);
+            self.report_unusable(alias, &job.id, &reason);
+            return None;
+        };
+        Some(Runnable { task, executor })
+    }
+
+    async fn dispatch_due_job(
+        self: &Arc<Self>,
+        alias: &str,
+        store: &dyn JobStore,
+        job: Job,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let trigger = match self.triggers.decode(&job.trigger) {
+            Ok(trigger) => trigger,
+            Err(e) => {
+                self.report_unusable(alias, &job.id, e.message());
+                return Ok(());
+            }
+        };
+        // Left leased when unusable: looked at again when the lease expires,
+        // and free for another scheduler that can run it.
+        let Some(runnable) = self.runnable(alias, &job) else {
+            return Ok(());
+        };
+        self.clear_unusable(alias, &job.id);
+        let first = job.scheduled_fire_time().unwrap_or(now);
+        let plan = plan_fires(
+            trigger.as_ref(),
+            first,
+            now,
+            job.misfire_grace_time,
+            job.coalesce,
+        );
+        let release = match plan.next {
+            Some(fire) => Release::Reschedule {
+                next_run_time: jittered(trigger.as_ref(), fire),
+                trigger_time: fire,
+            },
+            None => Release::Remove,
+        };
+        match store.release_job(&self.owner, &job.id, release).await {
+            Ok(()) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::LeaseLost | ErrorKind::NotFound) => {
+                tracing::debug!(job_id = %job.id, store = %alias, error = %e, "job changed hands before release; not running it");
+                return Ok(());
+            }
+            Err(e) => return Err(e.with_store(alias).with_job(&job.id)),
+        }
+        if !plan.missed.is_empty() {
+            tracing::warn!(job_id = %job.id, store = %alias, missed = plan.missed.len(), more = plan.more_missed, "runs missed their grace time");
+            self.events.emit(Event::JobMissed {
+                job_id: job.id.clone(),
+                store: alias.to_owned(),
+                scheduled_run_times: plan.missed,
+                more_not_listed: plan.more_missed,
+            });
+        }
+        if !plan.runs.is_empty() {
+            self.submit(alias, &job, runnable, plan.runs);
+        }
+        if release == Release::Remove {
+            self.events.emit(Event::JobRemoved {
+                job_id: job.id,
+                store: alias.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Submits runs (executed one after the other, as one instance) unless
+    /// the job already has `max_instances` runs going.
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        alias: &str,
+        job: &Job,
+        runnable: Runnable,
+        runs: Vec<Vec<DateTime<Utc>>>,
+    ) {
+        if !self
+            .instances
+            .try_acquire(alias, &job.id, job.max_instances)
+        {
+            let times: Vec<DateTime<Utc>> = runs.into_iter().flatten().collect();
+            tracing::warn!(job_id = %job.id, store = %alias, max_instances = job.max_instances, "run skipped: maximum instances already running");
+            self.events.emit(Event::JobMaxInstancesReached {
+                job_id: job.id.clone(),
+                store: alias.to_owned(),
+                scheduled_run_times: times,
+            });
+            return;
+        }
+        for times in &runs {
+            self.events.emit(Event::JobSubmitted {
+                job_id: job.id.clone(),
+                store: alias.to_owned(),
+                scheduled_run_times: times.clone(),
+            });
+        }
+        let inner = Arc::clone(self);
+        let alias = alias.to_owned();
+        let job_id = job.id.clone();
+        let args = job.args.clone();
+        let run_all = async move {
+            let last = runs.len().saturating_sub(1);
+            for (index, times) in runs.into_iter().enumerate() {
+                let context = TaskContext::new(
+                    job_id.clone(),
+                    alias.clone(),
+                    times,
+                    args.clone(),
+                    AsyncScheduler {
+                        inner: Arc::clone(&inner),
+                    },
+                );
+                let scheduled = context.scheduled_run_time;
+                let started_at = inner.clock.now();
+                let run = runnable.executor.execute(runnable.task.clone(), context);
+                let outcome = tokio::select! {
+                    outcome = run => outcome,
+                    _ = inner.cancel_runs.cancelled() => {
+                        Outcome::failure(RunOutcome::Cancelled, "cancelled at scheduler shutdown")
+                    }
+                };
+                if index == last {
+                    // Free the slot before reporting, so whoever reacts to
+                    // the outcome event may start the job again at once.
+                    inner.instances.release(&alias, &job_id);
+                }
+                inner
+                    .finish_run(&alias, &job_id, scheduled, started_at, outcome)
+                    .await;
+            }
+        };
+        self.runs.spawn(IN_JOB_RUN.scope((), run_all));
+    }
+
+    async fn finish_run(
+        &self,
+        alias: &str,
+        job_id: &str,
+        scheduled_run_time: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        outcome: Outcome,
+    ) {
+        let finished_at = self.clock.now();
+        let duration = (finished_at - started_at).to_std().unwrap_or_default();
+        match outcome.kind {
+            RunOutcome::Success => {
+                tracing::debug!(job_id, store = alias, ?duration, "job ran");
+                self.events.emit(Event::JobExecuted {
+                    job_id: job_id.to_owned(),
+                    store: alias.to_owned(),
+                    scheduled_run_time,
+                    started_at,
+                    duration,
+                });
+            }
+            kind => {
+                let error = outcome.message.clone().unwrap_or_default();
+                tracing::warn!(job_id, store = alias, outcome = ?kind, %error, "job failed");
+                self.events.emit(Event::JobError {
+                    job_id: job_id.to_owned(),
+                    store: alias.to_owned(),
+                    scheduled_run_time,
+                    started_at,
+                    duration,
+                    outcome: kind,
+                    error,
+                });
+            }
+        }
+        let store = read(&self.stores)
+            .iter()
+            .find(|(a, _)| a == alias)
+            .map(|(_, s)| Arc::clone(s));
+        if let Some(store) = store {
+            if store.capabilities().history {
+                let record = RunRecord::new(
+                    job_id,
+                    scheduled_run_time,
+                    started_at,
+                    finished_at,
+                    outcome.kind,
+                    outcome.message,
+                );
+                if let Err(error) = store.record_run(record).await {
+                    tracing::warn!(job_id, store = alias, %error, "could not record run history");
+                }
+            }
+        }
+    }
+
+    /// Reports a job this scheduler cannot run, once until it becomes usable.
+    pub(crate) fn report_unusable(&self, alias: &str, job_id: &str, reason: &str) {
+        let first = lock(&self.reported_unusable).insert((alias.to_owned(), job_id.to_owned()));
+        if first {
+            tracing::error!(
+                job_id,
+                store = alias,
+                reason,
+                "job cannot be run by this scheduler; it is kept in its store"
+            );
+            self.events.emit(Event::JobUnusable {
+                job_id: job_id.to_owned(),
+                store: alias.to_owned(),
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    fn clear_unusable(&self, alias: &str, job_id: &str) {
+        let mut reported = lock(&self.reported_unusable);
+        if !reported.is_empty() {
+            reported.remove(&(alias.to_owned(), job_id.to_owned()));
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Job management on a scheduler: add, get, list, modify, reschedule, pause,
+//! resume, run now, remove.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use super::jitter::jittered;
+use super::{read, AsyncScheduler, SchedulerState};
+use crate::error::{Error, ErrorKind, Result};
+use crate::event::Event;
+use crate::job::{Job, JobChanges, NewJob};
+use crate::store::{JobStore, RunRecord};
+use crate::trigger::{DateTrigger, ResolveContext, Trigger};
+
+/// A job and the alias of the store that holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledJob {
+    /// Store alias.
+    pub store: String,
+    /// The job.
+    pub job: Job,
+}
+
+/// Which jobs [`AsyncScheduler::list_jobs`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobFilter {
+    /// Only jobs in this store.
+    pub store: Option<String>,
+    /// Only paused (`Some(true)`) or only scheduled (`Some(false)`) jobs.
+    pub paused: Option<bool>,
+}
+
+impl JobFilter {
+    /// Every job.
+    pub fn all() -> Self {
+        JobFilter::default()
+    }
+
+    /// Only jobs in `store`.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = Some(store.into());
+        self
+    }
+
+    /// Only paused or only scheduled jobs.
+    pub fn paused(mut self, paused: bool) -> Self {
+        self.paused = Some(paused);
+        self
+    }
+}
+
+impl AsyncScheduler {
+    fn store(&self, alias: &str) -> Result<Arc<dyn JobStore>> {
+        read(&self.inner.stores)
+            .iter()
+            .find(|(a, _)| a == alias)
+            .map(|(_, s)| Arc::clone(s))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no store with alias '{alias}'"),
+                )
+            })
+    }
+
+    fn stores(&self) -> Vec<(String, Arc<dyn JobStore>)> {
+        read(&self.inner.stores).clone()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        match self.state() {
+            SchedulerState::ShuttingDown | SchedulerState::Shutdown => Err(Error::new(
+                ErrorKind::Shutdown,
+                "the scheduler is shut down",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn changed(&self, event: Event) {
+        self.inner.events.emit(event);
+        self.inner.wakeup.notify_one();
+    }
+
+    /// Adds a job and returns its record. The task must be registered and the
+    /// trigger must fire at least once; with `replace_existing` a job with the
+    /// same id is replaced, otherwise that is an [`ErrorKind::Conflict`] error.
+    pub async fn add_job(&self, new_job: NewJob) -> Result<Job> {
+        self.check_open()?;
+        if self.inner.tasks.get(&new_job.task).is_none() {
+            return Err(Error::new(
+                ErrorKind::UnknownTask,
+                format!("task '{}' is not registered", new_job.task),
+            ));
+        }
+        let alias = new_job.store.clone();
+        let replace = new_job.replace_existing;
+        let store = self.store(&alias)?;
+        let job = new_job.into_job(
+            self.now(),
+            &self.inner.config.job_defaults,
+            self.inner.config.timezone,
+        )?;
+        store
+            .add_job(job.clone(), replace)
+            .await
+            .map_err(|e| e.with_store(&alias))?;
+        tracing::info!(job_id = %job.id, store = %alias, next_run_time = ?job.next_run_time, "job added");
+        self.changed(Event::JobAdded {
+            job_id: job.id.clone(),
+            store: alias,
+        });
+        Ok(job)
+    }
+
+    /// Runs registered task `task` once, `delay` from now (like Python's
+    /// `threading.Timer`); the job is removed after it runs.
+    pub async fn run_after<A: Serialize>(
+        &self,
+        delay: Duration,
+        task: &str,
+        args: A,
+    ) -> Result<Job> {
+        let delay = TimeDelta::from_std(delay).map_err(|_| Error::invalid("delay: too long"))?;
+        let at = self
+            .now()
+            .checked_add_signed(delay)
+            .ok_or_else(|| Error::invalid("delay: too long"))?;
+        self.add_job(NewJob::new(task, DateTrigger::new(at)).args(args))
+            .await
+    }
+
+    /// The job with `id`, searching the stores in the order they were added.
+    pub async fn get_job(&self, id: &str) -> Result<Option<ScheduledJob>> {
+        for (alias, store) in self.stores() {
+            if let Some(job) = store.get_job(id).await.map_err(|e| e.with_store(&alias))? {
+                return Ok(Some(ScheduledJob { store: alias, job }));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn find(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Job)> {
+        for (alias, store) in self.stores() {
+            if let Some(job) = store.get_job(id).await.map_err(|e| e.with_store(&alias))? {
+                return Ok((alias, store, job));
+            }
+        }
+        Err(Error::job_not_found(id))
+    }
+
+    /// Jobs matching `filter`, store by store, each in the store's order
+    /// (next run time, ties by id, paused last).
+    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<ScheduledJob>> {
+        let mut out = Vec::new();
+        for (alias, store) in self.stores() {
+            if filter.store.as_ref().is_some_and(|s| *s != alias) {
+                continue;
+            }
+            let list = store.list_jobs().await.map_err(|e| e.with_store(&alias))?;
+            for record in &list.unreadable {
+                self.inner
+                    .report_unusable(&alias, &record.job_id, &record.reason);
+            }
+            out.extend(
+                list.jobs
+                    .into_iter()
+                    .filter(|j| filter.paused.map_or(true, |p| p == j.is_paused()))
+                    .map(|job| ScheduledJob {
+                        store: alias.clone(),
+                        job,
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, alias: String, store: Arc<dyn JobStore>, job: Job) -> Result<Job> {
+        store
+            .update_job(job.clone())
+            .await
+            .map_err(|e| e.with_store(&alias))?;
+        self.changed(Event::JobModified {
+            job_id: job.id.clone(),
+            store: alias,
+        });
+        Ok(job)
+    }
+
+    /// Changes a job's options.
+    pub async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
+        self.check_open()?;
+        let (alias, store, mut job) = self.find(id).await?;
+        changes.apply(&mut job)?;
+        self.update(alias, store, job).await
+    }
+
+    /// Gives a job a new trigger; its next run time is computed from now.
+    pub async fn reschedule_job(&self, id: &str, trigger: impl Trigger + 'static) -> Result<Job> {
+        self.check_open()?;
+        let (alias, store, mut job) = self.find(id).await?;
+        let now = self.now();
+        let context = ResolveContext::new(now, self.inner.config.timezone);
+        let resolved = trigger.resolve(&context);
+        let trigger: &dyn Trigger = match &resolved {
+            Some(t) => t.as_ref(),
+            None => &trigger,
+        };
+        let spec = trigger.to_spec()?;
+        let fire = trigger.next_fire_time(None, now).ok_or_else(|| {
+            Error::invalid(format!("trigger ({}) will never fire", trigger.describe())).with_job(id)
+        })?;
+        job.trigger = spec;
+        job.trigger_time = Some(fire);
+        job.next_run_time = Some(jittered(trigger, fire));
+        self.update(alias, store, job).await
+    }
+
+    /// Pauses a job: it keeps its trigger but has no next run time.
+    pub async fn pause_job(&self, id: &str) -> Result<Job> {
+        self.check_open()?;
+        let (alias, store, mut job) = self.find(id).await?;
+        job.next_run_time = None;
+        job.trigger_time = None;
+        self.update(alias, store, job).await
+    }
+
+    /// Resumes a paused job from now: the next fire time `>=` now. A job
+    /// whose trigger will never fire again is removed.
+    pub async fn resume_job(&self, id: &str) -> Result<Option<Job>> {
+        self.check_open()?;
+        let (alias, store, mut job) = self.find(id).await?;
+        let trigger = self
+            .inner
+            .triggers
+            .decode(&job.trigger)
+            .map_err(|e| e.with_job(id))?;
+        match trigger.next_fire_time(None, self.now()) {
+            Some(fire) => {
+                job.trigger_time = Some(fire);
+                job.next_run_time = Some(jittered(trigger.as_ref(), fire));
+                self.update(alias, store, job).await.map(Some)
+            }
+            None => {
+                self.remove_from(&alias, store.as_ref(), id).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Runs a job now, once, without changing its schedule (subject to
+    /// `max_instances`). Returns the fire time given to the run.
+    pub async fn run_job(&self, id: &str) -> Result<DateTime<Utc>> {
+        self.check_open()?;
+        let (alias, _store, job) = self.find(id).await?;
+        let Some(runnable) = self.inner.runnable(&alias, &job) else {
+            return Err(Error::new(
+                ErrorKind::UnknownTask,
+                "this scheduler cannot run the job (see its JobUnusable event)",
+            )
+            .with_job(id));
+        };
+        let now = self.now();
+        self.inner.submit(&alias, &job, runnable, vec![vec![now]]);
+        Ok(now)
+    }
+
+    async fn remove_from(&self, alias: &str, store: &dyn JobStore, id: &str) -> Result<()> {
+        store
+            .remove_job(id)
+            .await
+            .map_err(|e| e.with_store(alias))?;
+        tracing::info!(job_id = id, store = alias, "job removed");
+        self.changed(Event::JobRemoved {
+            job_id: id.to_owned(),
+            store: alias.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Removes a job.
+    pub async fn remove_job(&self, id: &str) -> Result<()> {
+        let (alias, store, _) = self.find(id).await?;
+        self.remove_from(&alias, store.as_ref(), id).await
+    }
+
+    /// Removes every job, of one store or of all.
+    pub async fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
+        for (alias, s) in self.stores() {
+            if store.is_some_and(|only| only != alias) {
+                continue;
+            }
+            s.remove_all_jobs()
+                .await
+                .map_err(|e| e.with_store(&alias))?;
+        }
+        self.inner.wakeup.notify_one();
+        Ok(())
+    }
+
+    /// The last `limit` runs of job `id`, newest first, from its store's
+    /// history ([`ErrorKind::NotSupported`] if the store keeps none).
+    pub async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        let (alias, store, _) = self.find(id).await?;
+        store
+            .run_history(id, limit)
+            .await
+            .map_err(|e| e.with_store(&alias))
+    }
+}

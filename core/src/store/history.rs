@@ -1,0 +1,68 @@
+//! Run history records.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Finished successfully.
+    Success,
+    /// Returned an error.
+    Error,
+    /// Panicked.
+    Panic,
+    /// Outlived its timeout.
+    Timeout,
+    /// Its process died (signal, abort).
+    Crash,
+    /// Cancelled at shutdown.
+    Cancelled,
+}
+
+impl RunOutcome {
+    /// Whether the run succeeded.
+    pub fn is_success(self) -> bool {
+        self == RunOutcome::Success
+    }
+}
+
+/// One finished run of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunRecord {
+    /// The job.
+    pub job_id: String,
+    /// The fire time the run was for.
+    pub scheduled_run_time: DateTime<Utc>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: DateTime<Utc>,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// The error text or output tail, if any.
+    pub message: Option<String>,
+}
+
+impl RunRecord {
+    /// A record of one run.
+    pub fn new(
+        job_id: impl Into<String>,
+        scheduled_run_time: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        finished_at: DateTime<Utc>,
+        outcome: RunOutcome,
+        message: Option<String>,
+    ) -> Self {
+        RunRecord {
+            job_id: job_id.into(),
+            scheduled_run_time,
+            started_at,
+            finished_at,
+            outcome,
+            message,
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The job store contract.
+//!
+//! A [`JobStore`] keeps job records and hands due jobs to schedulers. It is
+//! async and object-safe (`Arc<dyn JobStore>`), and every implementation —
+//! in this workspace or a third party's — is held to one conformance suite.
+//!
+//! # Leases (several schedulers on one store)
+//!
+//! [`acquire_due_jobs`](JobStore::acquire_due_jobs) atomically claims due jobs
+//! for one owner (a scheduler instance) for a lease duration; a job under an
+//! unexpired lease is handed to nobody else. The owner computes the job's
+//! next run time and [`release_job`](JobStore::release_job)s it with that
+//! time (or removes it when its trigger is exhausted). If the owner dies, the
+//! lease expires and another scheduler acquires the job; misfire rules then
+//! decide what runs.
+
+mod history;
+mod types;
+
+pub use history::{RunOutcome, RunRecord};
+pub use types::{AcquiredJobs, JobList, Release, StoreCapabilities, UnreadableRecord};
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::job::Job;
+
+/// Keeps jobs. See the [module documentation](self) for the lease protocol.
+///
+/// Ordering promises: [`list_jobs`](Self::list_jobs) returns jobs by next run
+/// time ascending, ties by id, paused jobs last (by id);
+/// [`acquire_due_jobs`](Self::acquire_due_jobs) hands out the earliest due
+/// first and, among jobs due at the same instant, higher priority first.
+///
+/// Records a store cannot decode are never deleted by it: they are reported
+/// ([`UnreadableRecord`], or an [`ErrorKind::UnreadableRecord`] error from
+/// [`get_job`](Self::get_job)) and kept.
+#[async_trait]
+pub trait JobStore: Send + Sync + fmt::Debug + 'static {
+    /// What this store can do.
+    fn capabilities(&self) -> StoreCapabilities;
+
+    /// Adds a job. With `replace_existing` an existing job with the same id is
+    /// replaced (its lease is dropped); otherwise that is an
+    /// [`ErrorKind::Conflict`] error.
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()>;
+
+    /// Adds several jobs, in one transaction where the store has them; all
+    /// or nothing on a conflict.
+    async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
+        for job in jobs {
+            self.add_job(job, replace_existing).await?;
+        }
+        Ok(())
+    }
+
+    /// The job with `id`, if any.
+    async fn get_job(&self, id: &str) -> Result<Option<Job>>;
+
+    /// All jobs (in the documented order) plus the records that could not be read.
+    async fn list_jobs(&self) -> Result<JobList>;
+
+    /// Replaces an existing job's record (same id); [`ErrorKind::NotFound`]
+    /// if there is none. A lease on the job is kept.
+    async fn update_job(&self, job: Job) -> Result<()>;
+
+    /// Removes a job; [`ErrorKind::NotFound`] if there is none.
+    async fn remove_job(&self, id: &str) -> Result<()>;
+
+    /// Removes every job (unreadable records included: this is explicit).
+    async fn remove_all_jobs(&self) -> Result<()>;
+
+    /// The earliest instant at which [`acquire_due_jobs`](Self::acquire_due_jobs)
+    /// could return a job: the smallest next run time among unleased jobs and
+    /// `max(next run time, lease expiry)` among leased ones; `None` when no
+    /// job is scheduled.
+    async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// Atomically claims up to `limit` jobs due at `now` (next run time
+    /// `<= now`, not paused, not under another owner's unexpired lease) for
+    /// `owner`, leasing each until `now + lease`.
+    async fn acquire_due_jobs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<AcquiredJobs>;
+
+    /// Ends `owner`'s lease on job `id`: reschedules it or removes it.
+    /// [`ErrorKind::LeaseLost`] if `owner` does not hold the lease (it expired
+    /// and another owner took the job); [`ErrorKind::NotFound`] if the job is gone.
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()>;
+
+    /// Records one finished run (stores with the `history` capability).
+    async fn record_run(&self, record: RunRecord) -> Result<()> {
+        let _ = record;
+        Err(not_supported("record_run", self))
+    }
+
+    /// The last runs of job `id`, newest first (stores with the `history` capability).
+    async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        let _ = (id, limit);
+        Err(not_supported("run_history", self))
+    }
+}
+
+fn not_supported<S: JobStore + ?Sized>(operation: &str, store: &S) -> Error {
+    Error::new(
+        ErrorKind::NotSupported,
+        format!("{operation} is not supported by {store:?}"),
+    )
+}

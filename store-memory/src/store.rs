@@ -1,0 +1,221 @@
+//! The `JobStore` implementation.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chime_core::error::{Error, ErrorKind, Result};
+use chime_core::job::Job;
+use chime_core::store::{AcquiredJobs, JobList, JobStore, Release, RunRecord, StoreCapabilities};
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::history::History;
+use crate::state::{Entry, Lease, State};
+
+/// A job store in process memory. See the [crate documentation](crate).
+#[derive(Debug)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    history: Mutex<History>,
+}
+
+impl MemoryStore {
+    /// Runs of each job kept in history by default.
+    pub const DEFAULT_HISTORY: usize = 20;
+
+    /// An empty store keeping the last 20 runs of each job.
+    pub fn new() -> Self {
+        MemoryStore::with_history(Self::DEFAULT_HISTORY)
+    }
+
+    /// An empty store keeping the last `runs` runs of each job (0: none).
+    pub fn with_history(runs: usize) -> Self {
+        MemoryStore {
+            state: Mutex::new(State::default()),
+            history: Mutex::new(History::new(runs)),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn history(&self) -> MutexGuard<'_, History> {
+        self.history.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
+fn conflict(id: &str) -> Error {
+    Error::new(ErrorKind::Conflict, "a job with this id already exists").with_job(id)
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::in_memory()
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        let mut state = self.state();
+        if !replace_existing && state.jobs.contains_key(&job.id) {
+            return Err(conflict(&job.id));
+        }
+        state.put(Entry { job, lease: None });
+        Ok(())
+    }
+
+    async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
+        let mut state = self.state();
+        if !replace_existing {
+            let mut seen = std::collections::HashSet::new();
+            for job in &jobs {
+                if state.jobs.contains_key(&job.id) || !seen.insert(job.id.as_str()) {
+                    return Err(conflict(&job.id));
+                }
+            }
+        }
+        for job in jobs {
+            state.put(Entry { job, lease: None });
+        }
+        Ok(())
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        Ok(self.state().jobs.get(id).map(|e| e.job.clone()))
+    }
+
+    async fn list_jobs(&self) -> Result<JobList> {
+        let mut jobs: Vec<Job> = self.state().jobs.values().map(|e| e.job.clone()).collect();
+        jobs.sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
+            (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.id.cmp(&b.id),
+        });
+        Ok(JobList {
+            jobs,
+            unreadable: Vec::new(),
+        })
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        let mut state = self.state();
+        let Some(old) = state.take(&job.id) else {
+            return Err(Error::job_not_found(&job.id));
+        };
+        state.put(Entry {
+            job,
+            lease: old.lease,
+        });
+        Ok(())
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        if self.state().take(id).is_none() {
+            return Err(Error::job_not_found(id));
+        }
+        self.history().forget(id);
+        Ok(())
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        *self.state() = State::default();
+        self.history().clear();
+        Ok(())
+    }
+
+    async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.state().due.first().map(|(at, _, _)| *at))
+    }
+
+    async fn acquire_due_jobs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<AcquiredJobs> {
+        let lease =
+            TimeDelta::from_std(lease).map_err(|_| Error::invalid("lease: duration too long"))?;
+        let expires_at = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut state = self.state();
+        let due_ids: Vec<String> = state
+            .due
+            .iter()
+            .take_while(|(at, _, _)| *at <= now)
+            .take(limit)
+            .map(|(_, _, id)| id.clone())
+            .collect();
+        let mut jobs = Vec::with_capacity(due_ids.len());
+        for id in due_ids {
+            if let Some(mut entry) = state.take(&id) {
+                entry.lease = Some(Lease {
+                    owner: owner.to_owned(),
+                    expires_at,
+                });
+                jobs.push(entry.job.clone());
+                state.put(entry);
+            }
+        }
+        Ok(AcquiredJobs {
+            jobs,
+            unreadable: Vec::new(),
+        })
+    }
+
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+        let mut state = self.state();
+        let held = match state.jobs.get(id) {
+            None => return Err(Error::job_not_found(id)),
+            Some(entry) => entry.lease.as_ref().is_some_and(|l| l.owner == owner),
+        };
+        if !held {
+            return Err(Error::new(
+                ErrorKind::LeaseLost,
+                format!("owner '{owner}' does not hold the lease"),
+            )
+            .with_job(id));
+        }
+        let Some(mut entry) = state.take(id) else {
+            return Err(Error::job_not_found(id));
+        };
+        match release {
+            Release::Reschedule {
+                next_run_time,
+                trigger_time,
+            } => {
+                entry.lease = None;
+                entry.job.next_run_time = Some(next_run_time);
+                entry.job.trigger_time = Some(trigger_time);
+                state.put(entry);
+            }
+            Release::Remove => {
+                drop(state);
+                self.history().forget(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_run(&self, record: RunRecord) -> Result<()> {
+        // Runs of jobs that are gone (a one-shot job's last run) are not
+        // kept: nobody can ask for them and they would pile up.
+        if !self.state().jobs.contains_key(&record.job_id) {
+            return Ok(());
+        }
+        self.history().record(record);
+        Ok(())
+    }
+
+    async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        Ok(self.history().last(id, limit))
+    }
+}

@@ -1,0 +1,306 @@
+//! Jobs fire when their triggers say, and every outcome is an event.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chime::executor::TokioExecutor;
+use chime::store::RunOutcome;
+use chime::trigger::{DateTrigger, IntervalTrigger};
+use chime::{Event, NewJob, SchedulerState, TaskContext};
+
+use crate::harness::{at, builder_with, harness, t0};
+
+#[tokio::test(start_paused = true)]
+async fn interval_job_fires_exactly_on_its_grid() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", IntervalTrigger::seconds(10).unwrap()).id("tick"))
+        .await
+        .unwrap();
+    h.run_until(at(45)).await;
+    // Anchored at "added + 10 s": 10, 20, 30, 40.
+    assert_eq!(h.fires("tick"), vec![at(10), at(20), at(30), at(40)]);
+    for seen in h.seen() {
+        assert_eq!(
+            seen.started, seen.scheduled,
+            "ran late under a paused clock"
+        );
+    }
+    h.scheduler.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_shot_job_runs_once_and_is_removed() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(5))).id("once"))
+        .await
+        .unwrap();
+    h.wait_for(|e| matches!(e, Event::JobRemoved { job_id, .. } if job_id == "once"))
+        .await;
+    h.run_until(at(60)).await;
+    assert_eq!(h.fires("once"), vec![at(5)]);
+    assert!(h.scheduler.get_job("once").await.unwrap().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_after_is_a_one_shot_timer() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    let job = h
+        .scheduler
+        .run_after(Duration::from_secs(3), "record", serde_json::json!({}))
+        .await
+        .unwrap();
+    h.run_until(at(10)).await;
+    assert_eq!(h.fires(&job.id), vec![at(3)]);
+    assert!(h.scheduler.get_job(&job.id).await.unwrap().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_follow_a_run_from_add_to_outcome() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(1))).id("e"))
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    while !(kinds.iter().any(|e| matches!(e, Event::JobRemoved { .. }))
+        && kinds.iter().any(|e| matches!(e, Event::JobExecuted { .. })))
+    {
+        kinds.push(h.wait_for(|e| e.job_id() == Some("e")).await);
+    }
+    let position = |f: fn(&Event) -> bool| kinds.iter().position(f).unwrap();
+    assert!(
+        position(|e| matches!(e, Event::JobSubmitted { .. }))
+            < position(|e| matches!(e, Event::JobExecuted { .. }))
+    );
+    assert!(
+        position(|e| matches!(e, Event::JobSubmitted { .. }))
+            < position(|e| matches!(e, Event::JobRemoved { .. }))
+    );
+    assert!(matches!(kinds[0], Event::JobAdded { .. }), "{kinds:?}");
+    assert!(kinds.iter().any(|e| matches!(e, Event::JobSubmitted { scheduled_run_times, .. } if *scheduled_run_times == vec![at(1)])));
+    assert!(kinds.iter().any(|e| matches!(e, Event::JobExecuted { scheduled_run_time, started_at, .. } if *scheduled_run_time == at(1) && *started_at == at(1))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_task_is_an_error_event_and_the_scheduler_goes_on() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("panic", IntervalTrigger::seconds(10).unwrap()).id("bad"))
+        .await
+        .unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", IntervalTrigger::seconds(10).unwrap()).id("good"))
+        .await
+        .unwrap();
+    let event = h.wait_for(|e| matches!(e, Event::JobError { .. })).await;
+    match event {
+        Event::JobError {
+            job_id,
+            outcome,
+            error,
+            ..
+        } => {
+            assert_eq!(job_id, "bad");
+            assert_eq!(outcome, RunOutcome::Panic);
+            assert!(error.contains("task blew up"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    h.run_until(at(35)).await;
+    assert_eq!(h.fires("good"), vec![at(10), at(20), at(30)]);
+    assert_eq!(h.scheduler.state(), SchedulerState::Running);
+    // The panicking job keeps its schedule too.
+    let bad = h.scheduler.get_job("bad").await.unwrap().unwrap();
+    assert_eq!(bad.job.next_run_time, Some(at(40)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_task_reports_its_error_text_and_history_keeps_it() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("fail", IntervalTrigger::seconds(10).unwrap()).id("f"))
+        .await
+        .unwrap();
+    let event = h.wait_for(|e| matches!(e, Event::JobError { .. })).await;
+    assert!(
+        matches!(event, Event::JobError { outcome: RunOutcome::Error, ref error, .. } if error == "disk full")
+    );
+    h.run_until(at(25)).await;
+    let history = h.scheduler.run_history("f", 10).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].scheduled_run_time, at(20), "newest first");
+    assert_eq!(history[1].scheduled_run_time, at(10));
+    assert!(history
+        .iter()
+        .all(|r| r.outcome == RunOutcome::Error && r.message.as_deref() == Some("disk full")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn blocking_tasks_run_off_the_async_workers() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("blocking_record", DateTrigger::new(at(2))).id("b"))
+        .await
+        .unwrap();
+    h.run_until(at(3)).await;
+    assert_eq!(h.fires("b"), vec![at(2)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_can_add_a_job_from_inside_a_job() {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let s = Arc::clone(&seen);
+    let mut h = builder_with(|b| {
+        b.task_async("spawner", |ctx: TaskContext, _: ()| async move {
+            ctx.scheduler
+                .add_job(
+                    NewJob::new(
+                        "child",
+                        DateTrigger::new(
+                            ctx.scheduled_run_time + chime::chrono::TimeDelta::seconds(1),
+                        ),
+                    )
+                    .id("child-job"),
+                )
+                .await
+                .map(|_| ())
+        })
+        .task_async("child", move |ctx: TaskContext, _: ()| {
+            let s = Arc::clone(&s);
+            async move {
+                s.lock()
+                    .unwrap()
+                    .push(format!("{} {}", ctx.job_id, ctx.scheduled_run_time))
+            }
+        })
+    });
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("spawner", DateTrigger::new(at(5))).id("parent"))
+        .await
+        .unwrap();
+    h.wait_for(|e| matches!(e, Event::JobExecuted { job_id, .. } if job_id == "child-job"))
+        .await;
+    assert_eq!(*seen.lock().unwrap(), vec![format!("child-job {}", at(6))]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn higher_priority_is_dispatched_first_among_jobs_due_together() {
+    let order: Arc<Mutex<Vec<String>>> = Arc::default();
+    let o = Arc::clone(&order);
+    let h = builder_with(|b| {
+        b.executor("default", TokioExecutor::new(1)).task_async(
+            "note",
+            move |ctx: TaskContext, _: ()| {
+                let o = Arc::clone(&o);
+                async move { o.lock().unwrap().push(ctx.job_id.clone()) }
+            },
+        )
+    });
+    for (id, priority) in [("low", -5), ("mid", 0), ("high", 10), ("mid2", 0)] {
+        h.scheduler
+            .add_job(
+                NewJob::new("note", DateTrigger::new(at(5)))
+                    .id(id)
+                    .priority(priority),
+            )
+            .await
+            .unwrap();
+    }
+    h.scheduler.start().await.unwrap();
+    h.run_until(at(6)).await;
+    assert_eq!(*order.lock().unwrap(), vec!["high", "mid", "mid2", "low"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_waits_for_a_running_job() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(
+            NewJob::new("sleep", DateTrigger::new(at(1)))
+                .id("slow")
+                .args(20),
+        )
+        .await
+        .unwrap();
+    h.wait_for(|e| matches!(e, Event::JobSubmitted { .. }))
+        .await;
+    h.scheduler
+        .shutdown_with_timeout(Duration::from_secs(60))
+        .await
+        .unwrap();
+    // The job finished (20 s of virtual time) before shutdown returned.
+    assert_eq!(h.fires("slow"), vec![at(1)]);
+    assert_eq!(h.clock_now(), at(21));
+    assert_eq!(h.scheduler.state(), SchedulerState::Shutdown);
+    let err = h
+        .scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(100))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), chime::ErrorKind::Shutdown);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_cancels_jobs_still_running_at_the_deadline() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(
+            NewJob::new("sleep", DateTrigger::new(at(1)))
+                .id("endless")
+                .args(100_000),
+        )
+        .await
+        .unwrap();
+    h.wait_for(|e| matches!(e, Event::JobSubmitted { .. }))
+        .await;
+    h.scheduler
+        .shutdown_with_timeout(Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(h.fires("endless").is_empty());
+    let event = h.wait_for(|e| matches!(e, Event::JobError { .. })).await;
+    assert!(
+        matches!(
+            event,
+            Event::JobError {
+                outcome: RunOutcome::Cancelled,
+                ..
+            }
+        ),
+        "{event:?}"
+    );
+    assert!(
+        h.clock_now() < at(10),
+        "shutdown took {}",
+        h.clock_now() - t0()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_from_inside_a_job_does_not_deadlock() {
+    let mut h = builder_with(|b| {
+        b.task_async("stopper", |ctx: TaskContext, _: ()| async move {
+            ctx.scheduler.shutdown().await
+        })
+    });
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("stopper", DateTrigger::new(at(2))))
+        .await
+        .unwrap();
+    h.wait_for(|e| matches!(e, Event::SchedulerShutdown)).await;
+    assert_eq!(h.scheduler.state(), SchedulerState::Shutdown);
+    assert!(h.clock_now() < at(5));
+}
