@@ -114,7 +114,7 @@ impl SchedulerBuilder {
     /// Registers a custom trigger kind.
     pub fn trigger_kind<F>(mut self, kind: &str, decoder: F) -> Self
     where
-        F: Fn(&TriggerSpec) -> Result<Arc<dyn Trigger>> + Send + Sync + 'static,
+        F: Fn(&TriggerSpec, &TriggerRegistry) -> Result<Arc<dyn Trigger>> + Send + Sync + 'static,
     {
         self.triggers.register(kind, decoder);
         self

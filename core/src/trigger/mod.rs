@@ -5,11 +5,13 @@
 //! into triggers. Custom trigger kinds plug in by registering a decoder under
 //! a new kind name.
 
+pub mod cron;
 mod date;
 mod interval;
 mod registry;
 mod spec;
 
+pub use cron::{CronFields, CronTrigger};
 pub use date::DateTrigger;
 pub use interval::IntervalTrigger;
 pub use registry::{TriggerDecoder, TriggerRegistry};

@@ -4,11 +4,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{DateTrigger, IntervalTrigger, Trigger, TriggerSpec};
+use super::{CronTrigger, DateTrigger, IntervalTrigger, Trigger, TriggerSpec};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Turns a stored [`TriggerSpec`] of one kind back into a trigger.
-pub type TriggerDecoder = Arc<dyn Fn(&TriggerSpec) -> Result<Arc<dyn Trigger>> + Send + Sync>;
+///
+/// The registry is passed along so that combinators can decode the triggers
+/// they contain.
+pub type TriggerDecoder =
+    Arc<dyn Fn(&TriggerSpec, &TriggerRegistry) -> Result<Arc<dyn Trigger>> + Send + Sync>;
 
 /// The trigger kinds a scheduler understands: the built-ins plus any custom
 /// kinds registered by name.
@@ -36,11 +40,14 @@ impl TriggerRegistry {
     /// A registry with chime's built-in trigger kinds.
     pub fn with_builtins() -> Self {
         let mut registry = TriggerRegistry::empty();
-        registry.register(DateTrigger::KIND, |spec| {
+        registry.register(DateTrigger::KIND, |spec, _| {
             Ok(Arc::new(DateTrigger::from_spec(spec)?) as Arc<dyn Trigger>)
         });
-        registry.register(IntervalTrigger::KIND, |spec| {
+        registry.register(IntervalTrigger::KIND, |spec, _| {
             Ok(Arc::new(IntervalTrigger::from_spec(spec)?) as Arc<dyn Trigger>)
+        });
+        registry.register(CronTrigger::KIND, |spec, _| {
+            Ok(Arc::new(CronTrigger::from_spec(spec)?) as Arc<dyn Trigger>)
         });
         registry
     }
@@ -48,7 +55,7 @@ impl TriggerRegistry {
     /// Registers (or replaces) the decoder for `kind`.
     pub fn register<F>(&mut self, kind: &str, decoder: F)
     where
-        F: Fn(&TriggerSpec) -> Result<Arc<dyn Trigger>> + Send + Sync + 'static,
+        F: Fn(&TriggerSpec, &TriggerRegistry) -> Result<Arc<dyn Trigger>> + Send + Sync + 'static,
     {
         self.decoders.insert(kind.to_owned(), Arc::new(decoder));
     }
@@ -61,7 +68,7 @@ impl TriggerRegistry {
     /// Decodes a spec; an unknown kind is an [`ErrorKind::UnknownTrigger`] error.
     pub fn decode(&self, spec: &TriggerSpec) -> Result<Arc<dyn Trigger>> {
         match self.decoders.get(spec.kind()) {
-            Some(decoder) => decoder(spec),
+            Some(decoder) => decoder(spec, self),
             None => Err(Error::new(
                 ErrorKind::UnknownTrigger,
                 format!("trigger kind '{}' is not registered", spec.kind()),

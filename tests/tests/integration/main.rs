@@ -6,6 +6,8 @@
 //!
 //! [`TestClock`]: chime::clock::TestClock
 
+mod cron_schedule;
+mod cron_trigger;
 mod harness;
 mod memory_store;
 mod scheduler_errors;
