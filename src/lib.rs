@@ -11,7 +11,7 @@
 //! | feature | default | gives |
 //! |---|---|---|
 //! | `memory` | yes | [`store::MemoryStore`] |
-//! | `sql` | yes | the SQLite store (in progress) |
+//! | `sql` | yes | [`store::SqliteStore`] |
 //! | `threads` | yes | the thread-pool executor (in progress) |
 //! | `redis`, `mongo`, `process` | no | further backends (in progress) |
 //! | `full` | no | all of the above |
@@ -54,6 +54,15 @@ pub mod store {
 
     #[cfg(feature = "memory")]
     pub use chime_store_memory::MemoryStore;
+
+    #[cfg(feature = "sql")]
+    pub use chime_store_sql::SqliteStore;
+
+    /// The SQLite store and its settings (feature `sql`).
+    #[cfg(feature = "sql")]
+    pub mod sql {
+        pub use chime_store_sql::*;
+    }
 
     /// The in-memory store (feature `memory`).
     #[cfg(feature = "memory")]

@@ -1,4 +1,38 @@
-//! chime-store-sql: the SQLite job store (the embedded default).
+//! # chime-store-sql
 //!
-//! Not implemented yet: this crate is filled in by the store-contract issue.
+//! [`SqliteStore`]: chime's embedded default job store, on SQLite through
+//! rusqlite (bundled — no system library needed).
+//!
+//! - One file holds the jobs (one row each: the versioned JSON record plus
+//!   indexed columns for the next run time, priority and lease), a bounded
+//!   run history, and a schema version with migrations.
+//! - WAL mode and a busy timeout; [`acquire_due_jobs`] is one
+//!   `BEGIN IMMEDIATE` transaction, so several processes on one database
+//!   file never claim the same job.
+//! - All SQLite calls run on a dedicated thread per store, never on a
+//!   tokio worker.
+//! - Records that cannot be decoded are reported and kept, never deleted.
+//!
+//! ```no_run
+//! use chime_store_sql::SqliteStore;
+//! # fn demo() -> chime_core::Result<()> {
+//! let store = SqliteStore::open("chime.db")?;              // a file
+//! let store = SqliteStore::from_url("sqlite://chime.db")?; // the same, by URL
+//! let store = SqliteStore::in_memory()?;                   // private, for tests
+//! # Ok(()) }
+//! ```
+//!
+//! [`acquire_due_jobs`]: chime_core::JobStore::acquire_due_jobs
+
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod config;
+mod connection;
+mod queries;
+mod schema;
+mod store;
+mod time_column;
+
+pub use config::SqliteConfig;
+pub use store::SqliteStore;

@@ -9,10 +9,10 @@
 mod cron_schedule;
 mod cron_trigger;
 mod harness;
-mod memory_store;
 mod scheduler_errors;
 mod scheduler_misfire;
 mod scheduler_operations;
 mod scheduler_runs;
 mod scheduler_stores;
 mod scheduler_sync;
+mod store_conformance;

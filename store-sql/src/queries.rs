@@ -1,0 +1,375 @@
+//! The SQL behind each store operation. Every function runs on the
+//! connection thread; operations that read then write use one
+//! `BEGIN IMMEDIATE` transaction, so other processes cannot interleave.
+
+use chime_core::job::Job;
+use chime_core::store::{AcquiredJobs, JobList, Release, RunOutcome, RunRecord, UnreadableRecord};
+use chime_core::{Error, ErrorKind, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{
+    params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
+};
+
+use crate::time_column::{from_column, to_column};
+
+/// An SQLite failure as a store error; busy/locked/IO errors are temporary.
+pub(crate) fn sql_error(e: rusqlite::Error) -> Error {
+    let temporary = matches!(
+        e.sqlite_error_code(),
+        Some(
+            ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::CannotOpen
+                | ErrorCode::DiskFull
+        )
+    );
+    Error::new(ErrorKind::StoreUnavailable, "SQLite operation failed")
+        .with_source(e)
+        .set_temporary(temporary)
+}
+
+fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_error)
+}
+
+/// Decodes a stored record, checking it belongs under `id`.
+fn decode(id: &str, text: &str) -> std::result::Result<Job, UnreadableRecord> {
+    let unreadable = |reason: String| UnreadableRecord {
+        job_id: id.to_owned(),
+        reason,
+    };
+    match Job::from_record(text) {
+        Ok(job) if job.id == id => Ok(job),
+        Ok(job) => Err(unreadable(format!(
+            "record holds id '{}' but is stored under '{id}'",
+            job.id
+        ))),
+        Err(e) => Err(unreadable(e.message().to_owned())),
+    }
+}
+
+fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
+    let text = job.to_record()?;
+    if !replace {
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM chime_jobs WHERE id = ?1", [&job.id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql_error)?;
+        if exists.is_some() {
+            return Err(
+                Error::new(ErrorKind::Conflict, "a job with this id already exists")
+                    .with_job(&job.id),
+            );
+        }
+    }
+    let next = job.next_run_time.map(to_column);
+    tx.execute(
+        "INSERT OR REPLACE INTO chime_jobs
+             (id, record, next_run_time, priority, lease_owner, lease_expires, available_at)
+         VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?3)",
+        params![job.id, text, next, job.priority],
+    )
+    .map_err(sql_error)?;
+    Ok(())
+}
+
+pub(crate) fn add_jobs(conn: &mut Connection, jobs: &[Job], replace: bool) -> Result<()> {
+    let tx = immediate(conn)?;
+    for job in jobs {
+        insert(&tx, job, replace)?;
+    }
+    tx.commit().map_err(sql_error)
+}
+
+pub(crate) fn get_job(conn: &mut Connection, id: &str) -> Result<Option<Job>> {
+    let text: Option<String> = conn
+        .query_row("SELECT record FROM chime_jobs WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(sql_error)?;
+    match text {
+        None => Ok(None),
+        Some(text) => decode(id, &text)
+            .map(Some)
+            .map_err(|u| Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id)),
+    }
+}
+
+pub(crate) fn list_jobs(conn: &mut Connection) -> Result<JobList> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, record FROM chime_jobs
+             ORDER BY next_run_time IS NULL, next_run_time, id",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(sql_error)?;
+    let mut list = JobList::default();
+    for row in rows {
+        let (id, text) = row.map_err(sql_error)?;
+        match decode(&id, &text) {
+            Ok(job) => list.jobs.push(job),
+            Err(u) => list.unreadable.push(u),
+        }
+    }
+    Ok(list)
+}
+
+pub(crate) fn update_job(conn: &mut Connection, job: &Job) -> Result<()> {
+    let tx = immediate(conn)?;
+    let lease_expires: Option<Option<i64>> = tx
+        .query_row(
+            "SELECT lease_expires FROM chime_jobs WHERE id = ?1",
+            [&job.id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_error)?;
+    let Some(lease_expires) = lease_expires else {
+        return Err(Error::job_not_found(&job.id));
+    };
+    let next = job.next_run_time.map(to_column);
+    let available = match (next, lease_expires) {
+        (Some(n), Some(l)) => Some(n.max(l)),
+        (n, _) => n,
+    };
+    tx.execute(
+        "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, priority = ?4, available_at = ?5
+         WHERE id = ?1",
+        params![job.id, job.to_record()?, next, job.priority, available],
+    )
+    .map_err(sql_error)?;
+    tx.commit().map_err(sql_error)
+}
+
+pub(crate) fn remove_job(conn: &mut Connection, id: &str) -> Result<()> {
+    let tx = immediate(conn)?;
+    let removed = tx
+        .execute("DELETE FROM chime_jobs WHERE id = ?1", [id])
+        .map_err(sql_error)?;
+    if removed == 0 {
+        return Err(Error::job_not_found(id));
+    }
+    tx.execute("DELETE FROM chime_runs WHERE job_id = ?1", [id])
+        .map_err(sql_error)?;
+    tx.commit().map_err(sql_error)
+}
+
+pub(crate) fn remove_all_jobs(conn: &mut Connection) -> Result<()> {
+    let tx = immediate(conn)?;
+    tx.execute_batch("DELETE FROM chime_jobs; DELETE FROM chime_runs;")
+        .map_err(sql_error)?;
+    tx.commit().map_err(sql_error)
+}
+
+pub(crate) fn earliest_next_run_time(conn: &mut Connection) -> Result<Option<DateTime<Utc>>> {
+    let micros: Option<i64> = conn
+        .query_row(
+            "SELECT available_at FROM chime_jobs WHERE available_at IS NOT NULL
+             ORDER BY available_at LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_error)?;
+    Ok(micros.and_then(from_column))
+}
+
+pub(crate) fn acquire_due_jobs(
+    conn: &mut Connection,
+    owner: &str,
+    now: DateTime<Utc>,
+    limit: usize,
+    lease_expires: DateTime<Utc>,
+) -> Result<AcquiredJobs> {
+    let now = now.timestamp_micros();
+    let expires = to_column(lease_expires);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let tx = immediate(conn)?;
+    let due: Vec<(String, String)> = {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT id, record FROM chime_jobs
+                 WHERE available_at IS NOT NULL AND available_at <= ?1
+                 ORDER BY available_at, priority DESC, id
+                 LIMIT ?2",
+            )
+            .map_err(sql_error)?;
+        let rows = stmt
+            .query_map(params![now, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(sql_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql_error)?
+    };
+    {
+        let mut lease = tx
+            .prepare_cached(
+                "UPDATE chime_jobs
+                 SET lease_owner = ?2, lease_expires = ?3,
+                     available_at = MAX(COALESCE(next_run_time, ?3), ?3)
+                 WHERE id = ?1",
+            )
+            .map_err(sql_error)?;
+        for (id, _) in &due {
+            lease
+                .execute(params![id, owner, expires])
+                .map_err(sql_error)?;
+        }
+    }
+    tx.commit().map_err(sql_error)?;
+    let mut acquired = AcquiredJobs::default();
+    for (id, text) in due {
+        match decode(&id, &text) {
+            Ok(job) => acquired.jobs.push(job),
+            Err(u) => acquired.unreadable.push(u),
+        }
+    }
+    Ok(acquired)
+}
+
+pub(crate) fn release_job(
+    conn: &mut Connection,
+    owner: &str,
+    id: &str,
+    release: Release,
+) -> Result<()> {
+    let tx = immediate(conn)?;
+    let row: Option<(Option<String>, String)> = tx
+        .query_row(
+            "SELECT lease_owner, record FROM chime_jobs WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql_error)?;
+    let Some((lease_owner, text)) = row else {
+        return Err(Error::job_not_found(id));
+    };
+    if lease_owner.as_deref() != Some(owner) {
+        return Err(Error::new(
+            ErrorKind::LeaseLost,
+            format!("owner '{owner}' does not hold the lease"),
+        )
+        .with_job(id));
+    }
+    match release {
+        Release::Reschedule {
+            next_run_time,
+            trigger_time,
+        } => {
+            let mut job = decode(id, &text)
+                .map_err(|u| Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id))?;
+            job.next_run_time = Some(next_run_time);
+            job.trigger_time = Some(trigger_time);
+            let next = to_column(next_run_time);
+            tx.execute(
+                "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, available_at = ?3,
+                     lease_owner = NULL, lease_expires = NULL
+                 WHERE id = ?1",
+                params![id, job.to_record()?, next],
+            )
+            .map_err(sql_error)?;
+        }
+        Release::Remove => {
+            tx.execute("DELETE FROM chime_jobs WHERE id = ?1", [id])
+                .map_err(sql_error)?;
+            tx.execute("DELETE FROM chime_runs WHERE job_id = ?1", [id])
+                .map_err(sql_error)?;
+        }
+    }
+    tx.commit().map_err(sql_error)
+}
+
+fn outcome_text(outcome: RunOutcome) -> String {
+    serde_json::to_value(outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "error".to_owned())
+}
+
+pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize) -> Result<()> {
+    if keep == 0 {
+        return Ok(());
+    }
+    let tx = immediate(conn)?;
+    let exists: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM chime_jobs WHERE id = ?1",
+            [&record.job_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_error)?;
+    if exists.is_none() {
+        // The job is gone (a one-shot job's last run): nobody can ask.
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO chime_runs (job_id, scheduled_run_time, started_at, finished_at, outcome, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            record.job_id,
+            to_column(record.scheduled_run_time),
+            to_column(record.started_at),
+            to_column(record.finished_at),
+            outcome_text(record.outcome),
+            record.message,
+        ],
+    )
+    .map_err(sql_error)?;
+    tx.execute(
+        "DELETE FROM chime_runs WHERE job_id = ?1 AND seq NOT IN
+             (SELECT seq FROM chime_runs WHERE job_id = ?1 ORDER BY seq DESC LIMIT ?2)",
+        params![record.job_id, i64::try_from(keep).unwrap_or(i64::MAX)],
+    )
+    .map_err(sql_error)?;
+    tx.commit().map_err(sql_error)
+}
+
+pub(crate) fn run_history(conn: &mut Connection, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT scheduled_run_time, started_at, finished_at, outcome, message
+             FROM chime_runs WHERE job_id = ?1 ORDER BY seq DESC LIMIT ?2",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map(params![id, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .map_err(sql_error)?;
+    let mut runs = Vec::new();
+    for row in rows {
+        let (scheduled, started, finished, outcome, message) = row.map_err(sql_error)?;
+        let bad = |what: &str| {
+            Error::new(
+                ErrorKind::UnreadableRecord,
+                format!("run history: bad {what}"),
+            )
+            .with_job(id)
+        };
+        let outcome: RunOutcome =
+            serde_json::from_value(serde_json::Value::String(outcome.clone()))
+                .map_err(|_| bad("outcome"))?;
+        runs.push(RunRecord::new(
+            id,
+            from_column(scheduled).ok_or_else(|| bad("time"))?,
+            from_column(started).ok_or_else(|| bad("time"))?,
+            from_column(finished).ok_or_else(|| bad("time"))?,
+            outcome,
+            message,
+        ));
+    }
+    Ok(runs)
+}

@@ -1,0 +1,88 @@
+//! The database schema and its migrations.
+//!
+//! Version 1:
+//!
+//! ```sql
+//! chime_schema(version)                       -- one row
+//! chime_jobs(id PRIMARY KEY, record,          -- the versioned JSON job record
+//!            next_run_time, priority,         -- copied out of the record for indexing
+//!            lease_owner, lease_expires,      -- lease bookkeeping
+//!            available_at)                    -- max(next_run_time, lease_expires); NULL = paused
+//! chime_runs(seq, job_id, scheduled_run_time, started_at, finished_at, outcome, message)
+//! ```
+//!
+//! Instants are microseconds since the Unix epoch.
+
+use chime_core::{Error, ErrorKind, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::queries::sql_error;
+
+/// The schema version this build creates and understands.
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: [&str; 1] = [
+    // 0 -> 1
+    "CREATE TABLE chime_jobs (
+        id TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL,
+        next_run_time INTEGER,
+        priority INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires INTEGER,
+        available_at INTEGER
+    );
+    CREATE INDEX chime_jobs_due ON chime_jobs (available_at, priority DESC, id)
+        WHERE available_at IS NOT NULL;
+    CREATE TABLE chime_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        scheduled_run_time INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        message TEXT
+    );
+    CREATE INDEX chime_runs_job ON chime_runs (job_id, seq);",
+];
+
+/// Brings the database to [`SCHEMA_VERSION`], refusing a newer one.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_error)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS chime_schema (version INTEGER NOT NULL)")
+        .map_err(sql_error)?;
+    let current: i64 = tx
+        .query_row("SELECT version FROM chime_schema", [], |row| row.get(0))
+        .optional()
+        .map_err(sql_error)?
+        .unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        return Err(Error::new(
+            ErrorKind::UnreadableRecord,
+            format!(
+                "the database schema version {current} is newer than this build understands ({SCHEMA_VERSION}); upgrade chime"
+            ),
+        ));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tracing::info!(
+            from = index,
+            to = index + 1,
+            "migrating the SQLite job store schema"
+        );
+        tx.execute_batch(migration).map_err(sql_error)?;
+    }
+    if current == 0 {
+        tx.execute(
+            "INSERT INTO chime_schema (version) VALUES (?1)",
+            [SCHEMA_VERSION],
+        )
+        .map_err(sql_error)?;
+    } else if current < SCHEMA_VERSION {
+        tx.execute("UPDATE chime_schema SET version = ?1", [SCHEMA_VERSION])
+            .map_err(sql_error)?;
+    }
+    tx.commit().map_err(sql_error)
+}

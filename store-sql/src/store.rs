@@ -1,0 +1,173 @@
+//! The `JobStore` implementation.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chime_core::job::Job;
+use chime_core::store::{AcquiredJobs, JobList, JobStore, Release, RunRecord, StoreCapabilities};
+use chime_core::{Error, ErrorKind, Result};
+use chrono::{DateTime, TimeDelta, Utc};
+use rusqlite::Connection;
+
+use crate::config::SqliteConfig;
+use crate::connection::ConnectionThread;
+use crate::queries::{self, sql_error};
+use crate::schema;
+
+/// The SQLite job store. See the [crate documentation](crate).
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: ConnectionThread,
+    config: SqliteConfig,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        SqliteStore::with_config(SqliteConfig::file(path.as_ref()))
+    }
+
+    /// A private in-memory database (gone when the store is dropped).
+    pub fn in_memory() -> Result<Self> {
+        SqliteStore::with_config(SqliteConfig::memory())
+    }
+
+    /// Opens `sqlite://path` or `sqlite::memory:`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        SqliteStore::with_config(SqliteConfig::from_url(url)?)
+    }
+
+    /// Opens the database described by `config`, migrating its schema.
+    pub fn with_config(config: SqliteConfig) -> Result<Self> {
+        let open_config = config.clone();
+        let name = match &config.path {
+            Some(path) => format!("chime-sqlite:{}", path.display()),
+            None => "chime-sqlite::memory:".to_owned(),
+        };
+        let conn = ConnectionThread::start(name, move || open(&open_config))?;
+        Ok(SqliteStore { conn, config })
+    }
+
+    /// The settings it was opened with.
+    pub fn config(&self) -> &SqliteConfig {
+        &self.config
+    }
+}
+
+fn open(config: &SqliteConfig) -> Result<Connection> {
+    let mut conn = match &config.path {
+        Some(path) => Connection::open(path).map_err(|e| {
+            Error::new(
+                ErrorKind::StoreUnavailable,
+                format!("cannot open SQLite database {}", path.display()),
+            )
+            .with_source(e)
+        })?,
+        None => Connection::open_in_memory().map_err(sql_error)?,
+    };
+    conn.busy_timeout(config.busy_timeout).map_err(sql_error)?;
+    if config.path.is_some() {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql_error)?;
+    }
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::in_memory()
+            .persistent(self.config.path.is_some())
+            .shared(self.config.path.is_some())
+            .history(self.config.history_limit > 0)
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        self.conn
+            .call(move |c| queries::add_jobs(c, std::slice::from_ref(&job), replace_existing))
+            .await
+    }
+
+    async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        if !replace_existing {
+            if let Some(dup) = jobs.iter().find(|j| !seen.insert(j.id.clone())) {
+                return Err(
+                    Error::new(ErrorKind::Conflict, "the batch holds this id twice")
+                        .with_job(&dup.id),
+                );
+            }
+        }
+        self.conn
+            .call(move |c| queries::add_jobs(c, &jobs, replace_existing))
+            .await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        let id = id.to_owned();
+        self.conn.call(move |c| queries::get_job(c, &id)).await
+    }
+
+    async fn list_jobs(&self) -> Result<JobList> {
+        self.conn.call(queries::list_jobs).await
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        self.conn.call(move |c| queries::update_job(c, &job)).await
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        let id = id.to_owned();
+        self.conn.call(move |c| queries::remove_job(c, &id)).await
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        self.conn.call(queries::remove_all_jobs).await
+    }
+
+    async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>> {
+        self.conn.call(queries::earliest_next_run_time).await
+    }
+
+    async fn acquire_due_jobs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<AcquiredJobs> {
+        let lease = TimeDelta::from_std(lease).map_err(|_| Error::invalid("lease: too long"))?;
+        let expires = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let owner = owner.to_owned();
+        self.conn
+            .call(move |c| queries::acquire_due_jobs(c, &owner, now, limit, expires))
+            .await
+    }
+
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.conn
+            .call(move |c| queries::release_job(c, &owner, &id, release))
+            .await
+    }
+
+    async fn record_run(&self, record: RunRecord) -> Result<()> {
+        let keep = self.config.history_limit;
+        self.conn
+            .call(move |c| queries::record_run(c, &record, keep))
+            .await
+    }
+
+    async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        let id = id.to_owned();
+        self.conn
+            .call(move |c| queries::run_history(c, &id, limit))
+            .await
+    }
+}
