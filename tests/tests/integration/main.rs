@@ -9,6 +9,7 @@
 mod cron_schedule;
 mod cron_trigger;
 mod harness;
+mod multi_process;
 mod scheduler_errors;
 mod scheduler_misfire;
 mod scheduler_operations;

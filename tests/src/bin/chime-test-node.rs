@@ -1,0 +1,183 @@
+//! A small scheduler process for the multi-process tests: runs an
+//! `AsyncScheduler` on an SQLite file for a while, with a task `append` that
+//! records each run as one line in its own log file:
+//! `job_id pid started_ms t1,t2,…` (the scheduled times the run stands for,
+//! in Unix milliseconds).
+//!
+//! Usage: `chime-test-node --db PATH --log-dir DIR --run-for SECS
+//!         [--lease SECS] [--die-after-acquire]`
+//!
+//! With `--die-after-acquire` the process aborts right after its first
+//! acquisition that returned jobs, still holding their leases.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chime::chrono::{DateTime, Utc};
+use chime::job::Job;
+use chime::store::{
+    AcquiredJobs, JobList, JobStore, Release, RunRecord, SqliteStore, StoreCapabilities,
+};
+use chime::{AsyncScheduler, Result, SchedulerConfig, TaskContext};
+
+struct Options {
+    db: PathBuf,
+    log_dir: PathBuf,
+    run_for: Duration,
+    lease: Option<Duration>,
+    die_after_acquire: bool,
+}
+
+fn parse() -> std::result::Result<Options, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut db, mut log_dir, mut run_for, mut lease, mut die) = (None, None, None, None, false);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--db" => db = Some(PathBuf::from(value()?)),
+            "--log-dir" => log_dir = Some(PathBuf::from(value()?)),
+            "--run-for" => {
+                run_for = Some(Duration::from_secs_f64(
+                    value()?.parse().map_err(|e| format!("--run-for: {e}"))?,
+                ))
+            }
+            "--lease" => {
+                lease = Some(Duration::from_secs_f64(
+                    value()?.parse().map_err(|e| format!("--lease: {e}"))?,
+                ))
+            }
+            "--die-after-acquire" => die = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(Options {
+        db: db.ok_or("--db is required")?,
+        log_dir: log_dir.ok_or("--log-dir is required")?,
+        run_for: run_for.ok_or("--run-for is required")?,
+        lease,
+        die_after_acquire: die,
+    })
+}
+
+/// Delegates to the SQLite store, but aborts the process right after
+/// acquiring jobs: a scheduler dying while it holds leases.
+#[derive(Debug)]
+struct DieAfterAcquire(SqliteStore);
+
+#[async_trait]
+impl JobStore for DieAfterAcquire {
+    fn capabilities(&self) -> StoreCapabilities {
+        self.0.capabilities()
+    }
+    async fn add_job(&self, job: Job, replace: bool) -> Result<()> {
+        self.0.add_job(job, replace).await
+    }
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        self.0.get_job(id).await
+    }
+    async fn list_jobs(&self) -> Result<JobList> {
+        self.0.list_jobs().await
+    }
+    async fn update_job(&self, job: Job) -> Result<()> {
+        self.0.update_job(job).await
+    }
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        self.0.remove_job(id).await
+    }
+    async fn remove_all_jobs(&self) -> Result<()> {
+        self.0.remove_all_jobs().await
+    }
+    async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>> {
+        self.0.earliest_next_run_time().await
+    }
+    async fn acquire_due_jobs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<AcquiredJobs> {
+        let acquired = self.0.acquire_due_jobs(owner, now, limit, lease).await?;
+        if !acquired.jobs.is_empty() {
+            std::process::abort();
+        }
+        Ok(acquired)
+    }
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+        self.0.release_job(owner, id, release).await
+    }
+    async fn record_run(&self, record: RunRecord) -> Result<()> {
+        self.0.record_run(record).await
+    }
+    async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        self.0.run_history(id, limit).await
+    }
+}
+
+async fn run(options: Options) -> Result<()> {
+    let sqlite = SqliteStore::open(&options.db)?;
+    let store: Arc<dyn JobStore> = if options.die_after_acquire {
+        Arc::new(DieAfterAcquire(sqlite))
+    } else {
+        Arc::new(sqlite)
+    };
+    let pid = std::process::id();
+    let path = options.log_dir.join(format!("node-{pid}.log"));
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| chime::Error::invalid(format!("cannot open {}: {e}", path.display())))?;
+    let log = Arc::new(Mutex::new(log));
+    let mut config = SchedulerConfig::default();
+    config.poll_interval = Duration::from_millis(200);
+    if let Some(lease) = options.lease {
+        config.lease_duration = lease;
+    }
+    let scheduler = AsyncScheduler::builder()
+        .config(config)
+        .shared_store("default", store)
+        .task_blocking("append", move |ctx: TaskContext, _: serde_json::Value| {
+            let times: Vec<String> = ctx
+                .scheduled_run_times
+                .iter()
+                .map(|t| t.timestamp_millis().to_string())
+                .collect();
+            let line = format!(
+                "{} {pid} {} {}\n",
+                ctx.job_id,
+                Utc::now().timestamp_millis(),
+                times.join(",")
+            );
+            let mut file = log.lock().map_err(|_| "log lock poisoned".to_owned())?;
+            file.write_all(line.as_bytes()).map_err(|e| e.to_string())
+        })
+        .build()?;
+    scheduler.start().await?;
+    tokio::time::sleep(options.run_for).await;
+    scheduler
+        .shutdown_with_timeout(Duration::from_secs(5))
+        .await
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    let options = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("chime-test-node: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chime-test-node: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Several scheduler processes on one SQLite file: each (job, fire time)
+//! runs exactly once, jobs survive SIGKILL, and leases of a dead process are
+//! taken over when they expire. These run in real time (a few seconds each)
+//! because they are about real processes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use chime::chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chime::job::{Job, JobDefaults, NewJob};
+use chime::store::{JobStore, SqliteStore};
+use chime::trigger::IntervalTrigger;
+
+/// One logged run: which job, which process, when it started, and the
+/// scheduled times it stands for (Unix ms).
+#[derive(Debug, Clone)]
+struct Run {
+    job: String,
+    pid: u32,
+    started_ms: i64,
+    times: Vec<i64>,
+}
+
+fn read_runs(log_dir: &Path) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for entry in std::fs::read_dir(log_dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split(' ').collect();
+            assert_eq!(parts.len(), 4, "bad log line {line:?}");
+            runs.push(Run {
+                job: parts[0].to_owned(),
+                pid: parts[1].parse().unwrap(),
+                started_ms: parts[2].parse().unwrap(),
+                times: parts[3].split(',').map(|t| t.parse().unwrap()).collect(),
+            });
+        }
+    }
+    runs
+}
+
+fn node(db: &Path, logs: &Path, run_for: Duration, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_chime-test-node"))
+        .arg("--db")
+        .arg(db)
+        .arg("--log-dir")
+        .arg(logs)
+        .arg("--run-for")
+        .arg(run_for.as_secs_f64().to_string())
+        .args(extra)
+        .spawn()
+        .expect("start chime-test-node")
+}
+
+/// `count` jobs firing every second from `start` to `start + (fires-1) s`.
+fn seed(db: &Path, count: usize, start: DateTime<Utc>, fires: i64, coalesce: bool) {
+    let jobs: Vec<Job> = (0..count)
+        .map(|i| {
+            let trigger = IntervalTrigger::seconds(1)
+                .unwrap()
+                .starting_at(start)
+                .ending_at(start + TimeDelta::seconds(fires - 1));
+            NewJob::new("append", trigger)
+                .id(format!("job-{i:03}"))
+                .coalesce(coalesce)
+                .misfire_grace_time(None)
+                .into_job(Utc::now(), &JobDefaults::default(), chime::chrono_tz::UTC)
+                .unwrap()
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(db).unwrap();
+        store.add_jobs(jobs, false).await.unwrap();
+    });
+}
+
+fn whole_second_after(secs: i64) -> DateTime<Utc> {
+    (Utc::now() + TimeDelta::seconds(secs))
+        .duration_trunc(TimeDelta::seconds(1))
+        .unwrap()
+}
+
+fn wait_ok(mut child: Child) {
+    let status = child.wait().unwrap();
+    assert!(status.success(), "node exited with {status}");
+}
+
+#[test]
+fn three_processes_run_every_fire_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, logs) = (dir.path().join("jobs.db"), dir.path().join("logs"));
+    std::fs::create_dir(&logs).unwrap();
+    let start = whole_second_after(3);
+    seed(&db, 200, start, 10, true);
+    let run_for = (start + TimeDelta::seconds(12) - Utc::now())
+        .to_std()
+        .unwrap();
+    let nodes: Vec<Child> = (0..3).map(|_| node(&db, &logs, run_for, &[])).collect();
+    nodes.into_iter().for_each(wait_ok);
+
+    let runs = read_runs(&logs);
+    let mut seen: BTreeMap<(String, i64), usize> = BTreeMap::new();
+    for run in &runs {
+        for t in &run.times {
+            *seen.entry((run.job.clone(), *t)).or_default() += 1;
+        }
+    }
+    let doubles: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(doubles.is_empty(), "fires run more than once: {doubles:?}");
+    let expected: BTreeSet<(String, i64)> = (0..200)
+        .flat_map(|i| {
+            (0..10).map(move |k| {
+                (
+                    format!("job-{i:03}"),
+                    (start + TimeDelta::seconds(k)).timestamp_millis(),
+                )
+            })
+        })
+        .collect();
+    let got: BTreeSet<(String, i64)> = seen.keys().cloned().collect();
+    let missing: Vec<_> = expected.difference(&got).take(5).collect();
+    assert!(
+        missing.is_empty(),
+        "fires never run: {missing:?} (of {})",
+        expected.len() - got.len()
+    );
+    let pids: BTreeSet<u32> = runs.iter().map(|r| r.pid).collect();
+    assert!(
+        pids.len() >= 2,
+        "the work was shared between processes: {pids:?}"
+    );
+}
+
+#[test]
+fn jobs_survive_sigkill_and_missed_fires_are_coalesced_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, logs) = (dir.path().join("jobs.db"), dir.path().join("logs"));
+    std::fs::create_dir(&logs).unwrap();
+    let start = whole_second_after(2);
+    seed(&db, 20, start, 1000, true);
+    let mut first = node(&db, &logs, Duration::from_secs(120), &[]);
+    // Let it run a few rounds, then kill it hard.
+    while read_runs(&logs).len() < 60 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let killed_at = Utc::now();
+    // The outage: several fires pass with no scheduler.
+    std::thread::sleep(Duration::from_secs(3));
+    wait_ok(node(&db, &logs, Duration::from_secs(2), &[]));
+
+    let runs = read_runs(&logs);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stored =
+        runtime.block_on(async { SqliteStore::open(&db).unwrap().list_jobs().await.unwrap() });
+    assert_eq!(stored.jobs.len(), 20, "every job survived the kill");
+    let pids: Vec<u32> = runs
+        .iter()
+        .map(|r| r.pid)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(pids.len(), 2);
+    for i in 0..20 {
+        let job = format!("job-{i:03}");
+        let mut times: Vec<i64> = runs
+            .iter()
+            .filter(|r| r.job == job)
+            .flat_map(|r| r.times.clone())
+            .collect();
+        times.sort();
+        let dup = times.windows(2).any(|w| w[0] == w[1]);
+        assert!(!dup, "{job}: a fire ran twice: {times:?}");
+        // Every grid second from the start to the last run is accounted
+        // for, except at most the one fire in flight at the kill.
+        let first_ms = start.timestamp_millis();
+        let last_ms = *times.last().unwrap();
+        let grid: Vec<i64> = (first_ms..=last_ms).step_by(1000).collect();
+        let lost: Vec<i64> = grid
+            .iter()
+            .filter(|t| !times.contains(t))
+            .copied()
+            .collect();
+        assert!(lost.len() <= 1, "{job}: fires lost: {lost:?}");
+        for t in lost {
+            assert!(
+                (t - killed_at.timestamp_millis()).abs() <= 2000,
+                "{job}: fire {t} lost away from the kill"
+            );
+        }
+    }
+    let coalesced = runs.iter().filter(|r| r.times.len() >= 3).count();
+    assert!(coalesced >= 20, "after the 3 s outage each job's first run stands for the missed fires ({coalesced} coalesced runs)");
+}
+
+#[test]
+fn a_dead_processs_leases_are_taken_over_when_they_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, logs) = (dir.path().join("jobs.db"), dir.path().join("logs"));
+    std::fs::create_dir(&logs).unwrap();
+    let start = whole_second_after(2);
+    seed(&db, 10, start, 1000, true);
+    // The first node acquires the due jobs with a 3 s lease and dies at once.
+    let mut doomed = node(
+        &db,
+        &logs,
+        Duration::from_secs(60),
+        &["--lease", "3", "--die-after-acquire"],
+    );
+    let status = doomed.wait().unwrap();
+    assert!(!status.success(), "the node was meant to die");
+    wait_ok(node(
+        &db,
+        &logs,
+        (start + TimeDelta::seconds(6) - Utc::now())
+            .to_std()
+            .unwrap(),
+        &[],
+    ));
+
+    let runs = read_runs(&logs);
+    assert!(
+        runs.iter().all(|r| r.pid != doomed.id()),
+        "the dead node ran nothing"
+    );
+    for i in 0..10 {
+        let job = format!("job-{i:03}");
+        let mine: Vec<&Run> = runs.iter().filter(|r| r.job == job).collect();
+        let first = mine
+            .iter()
+            .min_by_key(|r| r.started_ms)
+            .expect("the job ran after the takeover");
+        assert_eq!(
+            first.times[0],
+            start.timestamp_millis(),
+            "{job}: the leased fire was not lost"
+        );
+        assert!(
+            first.started_ms >= start.timestamp_millis() + 3000 - 50,
+            "{job}: taken over before the lease expired"
+        );
+        assert!(
+            first.times.len() >= 3,
+            "{job}: the fires during the lease were coalesced into the takeover run"
+        );
+    }
+}
