@@ -9,8 +9,7 @@
 //! - WAL mode and a busy timeout; [`acquire_due_jobs`] is one
 //!   `BEGIN IMMEDIATE` transaction, so several processes on one database
 //!   file never claim the same job.
-//! - All SQLite calls run on a dedicated thread per store, never on a
-//!   tokio worker.
+//! - SQLite calls run on tokio's blocking pool, never on an async worker.
 //! - Records that cannot be decoded are reported and kept, never deleted.
 //!
 //! ```no_run

@@ -11,14 +11,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::Connection;
 
 use crate::config::SqliteConfig;
-use crate::connection::ConnectionThread;
+use crate::connection::SharedConnection;
 use crate::queries::{self, sql_error};
 use crate::schema;
 
 /// The SQLite job store. See the [crate documentation](crate).
 #[derive(Debug)]
 pub struct SqliteStore {
-    conn: ConnectionThread,
+    conn: SharedConnection,
     config: SqliteConfig,
 }
 
@@ -39,13 +39,10 @@ impl SqliteStore {
     }
 
     /// Opens the database described by `config`, migrating its schema.
+    /// Opening blocks briefly (file open and migration); every later
+    /// operation runs off the async workers.
     pub fn with_config(config: SqliteConfig) -> Result<Self> {
-        let open_config = config.clone();
-        let name = match &config.path {
-            Some(path) => format!("chime-sqlite:{}", path.display()),
-            None => "chime-sqlite::memory:".to_owned(),
-        };
-        let conn = ConnectionThread::start(name, move || open(&open_config))?;
+        let conn = SharedConnection::new(open(&config)?);
         Ok(SqliteStore { conn, config })
     }
 

@@ -16,4 +16,5 @@ mod scheduler_operations;
 mod scheduler_runs;
 mod scheduler_stores;
 mod scheduler_sync;
+mod sqlite_store;
 mod store_conformance;
