@@ -304,3 +304,91 @@ async fn shutdown_from_inside_a_job_does_not_deadlock() {
     assert_eq!(h.scheduler.state(), SchedulerState::Shutdown);
     assert!(h.clock_now() < at(5));
 }
+
+/// A custom trigger kind: fires at the top of every other minute.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct EveryOtherMinute {
+    offset_secs: i64,
+}
+
+impl chime::trigger::Trigger for EveryOtherMinute {
+    fn kind(&self) -> &str {
+        "every_other_minute"
+    }
+    fn next_fire_time(
+        &self,
+        previous: Option<chime::chrono::DateTime<chime::chrono::Utc>>,
+        now: chime::chrono::DateTime<chime::chrono::Utc>,
+    ) -> Option<chime::chrono::DateTime<chime::chrono::Utc>> {
+        let after = match previous {
+            Some(p) => p.timestamp() + 1,
+            None => now.timestamp() + i64::from(now.timestamp_subsec_nanos() > 0),
+        };
+        let period = 120;
+        let base = after - self.offset_secs;
+        let next = base.div_euclid(period) * period
+            + if base.rem_euclid(period) == 0 {
+                0
+            } else {
+                period
+            };
+        chime::chrono::DateTime::from_timestamp(next + self.offset_secs, 0)
+    }
+    fn to_spec(&self) -> chime::Result<chime::trigger::TriggerSpec> {
+        chime::trigger::TriggerSpec::new("every_other_minute", self)
+    }
+    fn describe(&self) -> String {
+        "every other minute".into()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn custom_trigger_kinds_plug_in_by_name() {
+    let h = builder_with(|b| {
+        b.trigger_kind("every_other_minute", |spec, _registry| {
+            let trigger: EveryOtherMinute = spec.decode(1)?;
+            Ok(Arc::new(trigger) as Arc<dyn chime::trigger::Trigger>)
+        })
+    });
+    let job = h
+        .scheduler
+        .add_job(NewJob::new("record", EveryOtherMinute { offset_secs: 30 }).id("custom"))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&job.trigger).unwrap(),
+        serde_json::json!({"kind": "every_other_minute", "offset_secs": 30})
+    );
+    h.scheduler.start().await.unwrap();
+    h.run_until(at(400)).await;
+    // 2026-01-01T00:00:00Z is a multiple of 120 s, so the grid is :30 past
+    // every even minute: 30, 150, 270, 390.
+    assert_eq!(h.fires("custom"), vec![at(30), at(150), at(270), at(390)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn jobs_run_on_the_executor_they_name() {
+    let h = builder_with(|b| b.executor("single", TokioExecutor::new(1)));
+    h.scheduler.start().await.unwrap();
+    // Two slow jobs on a one-slot executor run one after the other; on the
+    // default executor they would overlap.
+    for id in ["a", "b"] {
+        h.scheduler
+            .add_job(
+                NewJob::new("sleep", DateTrigger::new(at(1)))
+                    .id(id)
+                    .args(10)
+                    .executor("single"),
+            )
+            .await
+            .unwrap();
+    }
+    h.run_until(at(25)).await;
+    let mut ends: Vec<_> = h.seen().into_iter().map(|s| s.started).collect();
+    ends.sort();
+    assert_eq!(
+        ends,
+        vec![at(11), at(21)],
+        "the second waited for the only slot"
+    );
+}

@@ -1,7 +1,7 @@
 //! Several stores: one failing store is retried with backoff while the
 //! others keep running, and nothing in it is lost.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use crate::harness::{at, builder_with};
 struct FlakyStore {
     inner: MemoryStore,
     down: AtomicBool,
+    acquisitions: AtomicUsize,
 }
 
 impl FlakyStore {
@@ -74,6 +75,7 @@ impl JobStore for FlakyStore {
         limit: usize,
         lease: Duration,
     ) -> Result<AcquiredJobs> {
+        self.acquisitions.fetch_add(1, Ordering::SeqCst);
         self.check()?;
         self.inner.acquire_due_jobs(owner, now, limit, lease).await
     }
@@ -151,4 +153,34 @@ async fn a_failing_store_is_retried_while_the_others_keep_running() {
         "retried within the maximum backoff"
     );
     assert!(h.scheduler.get_job("fragile").await.unwrap().is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unchanged_store_is_not_polled() {
+    let store = Arc::new(FlakyStore::default());
+    let h = builder_with(|b| {
+        b.shared_store("watched", store.clone())
+            .max_sleep(Duration::from_secs(60))
+    });
+    h.scheduler
+        .add_job(
+            NewJob::new("record", IntervalTrigger::seconds(3600).unwrap())
+                .id("hourly")
+                .store("watched"),
+        )
+        .await
+        .unwrap();
+    h.scheduler.start().await.unwrap();
+    // Ten idle minutes: the loop sleeps toward the job (capped at 60 s), so
+    // it looks about ten times, not once per second or millisecond.
+    h.run_until(at(600) + chime::chrono::TimeDelta::milliseconds(500))
+        .await;
+    let looks = store.acquisitions.load(Ordering::SeqCst);
+    assert!(
+        (10..=12).contains(&looks),
+        "{looks} acquisitions in 10 idle minutes"
+    );
+    // The job still fires on time after the idle stretch.
+    h.run_until(at(3601)).await;
+    assert_eq!(h.fires("hourly"), vec![at(3600)]);
 }
