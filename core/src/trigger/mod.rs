@@ -5,15 +5,23 @@
 //! into triggers. Custom trigger kinds plug in by registering a decoder under
 //! a new kind name.
 
+mod calendar_interval;
+mod combinators;
 pub mod cron;
 mod date;
+mod every;
 mod interval;
+mod random_interval;
 mod registry;
 mod spec;
 
+pub use calendar_interval::{CalendarIntervalTrigger, MonthEnd};
+pub use combinators::{AndTrigger, OrTrigger};
 pub use cron::{CronFields, CronTrigger};
 pub use date::DateTrigger;
+pub use every::{every, Every, EveryTrigger};
 pub use interval::IntervalTrigger;
+pub use random_interval::RandomIntervalTrigger;
 pub use registry::{TriggerDecoder, TriggerRegistry};
 pub use spec::TriggerSpec;
 

@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{CronTrigger, DateTrigger, IntervalTrigger, Trigger, TriggerSpec};
+use super::{
+    AndTrigger, CalendarIntervalTrigger, CronTrigger, DateTrigger, IntervalTrigger, OrTrigger,
+    RandomIntervalTrigger, Trigger, TriggerSpec,
+};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Turns a stored [`TriggerSpec`] of one kind back into a trigger.
@@ -48,6 +51,18 @@ impl TriggerRegistry {
         });
         registry.register(CronTrigger::KIND, |spec, _| {
             Ok(Arc::new(CronTrigger::from_spec(spec)?) as Arc<dyn Trigger>)
+        });
+        registry.register(CalendarIntervalTrigger::KIND, |spec, _| {
+            Ok(Arc::new(CalendarIntervalTrigger::from_spec(spec)?) as Arc<dyn Trigger>)
+        });
+        registry.register(RandomIntervalTrigger::KIND, |spec, _| {
+            Ok(Arc::new(RandomIntervalTrigger::from_spec(spec)?) as Arc<dyn Trigger>)
+        });
+        registry.register(AndTrigger::KIND, |spec, registry| {
+            Ok(Arc::new(AndTrigger::from_spec(spec, registry)?) as Arc<dyn Trigger>)
+        });
+        registry.register(OrTrigger::KIND, |spec, registry| {
+            Ok(Arc::new(OrTrigger::from_spec(spec, registry)?) as Arc<dyn Trigger>)
         });
         registry
     }

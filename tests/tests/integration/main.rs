@@ -18,3 +18,6 @@ mod scheduler_stores;
 mod scheduler_sync;
 mod sqlite_store;
 mod store_conformance;
+mod triggers_calendar;
+mod triggers_combinators;
+mod triggers_every;
