@@ -18,7 +18,8 @@ pub struct BuiltSchedule {
 }
 
 /// Builds the trigger the options describe. `reference` anchors an interval
-/// without a start date (first fire = reference + interval).
+/// without a start date (first fire = reference + interval) and a calendar
+/// interval without one (its dates count from the reference's date).
 pub fn build(args: &ScheduleArgs, reference: DateTime<Utc>) -> Result<BuiltSchedule, Error> {
     let tz = parse_zone(&args.tz)?;
     let given = [
@@ -102,7 +103,7 @@ pub fn build(args: &ScheduleArgs, reference: DateTime<Utc>) -> Result<BuiltSched
         }
         Arc::new(DateTrigger::new(at))
     } else if let Some(spec) = &args.calendar {
-        crate::calendar_arg::build(spec, tz, start, end)?
+        crate::calendar_arg::build(spec, tz, start.unwrap_or(reference), end)?
     } else {
         return Err(Error::invalid("no schedule given"));
     };

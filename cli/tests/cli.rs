@@ -290,3 +290,34 @@ fn invalid_input_is_one_line_and_status_2() {
     usage_error(&["next", "--cron", "@daily", "-n", "many"], "many");
     usage_error(&["frobnicate"], "frobnicate");
 }
+
+#[test]
+fn calendar_intervals_keep_the_wall_clock_and_clamp_month_ends() {
+    // Anchored on Jan 31 (the --from date) at 09:00 London time; Jan 31
+    // 09:00 is before --from (12:00), so the first fire is the next month:
+    // Feb has no 31st (clamped to the 28th, 2026 is not a leap year), then
+    // back to the 31st in March, which is on BST (+01:00) since Mar 29.
+    let out = chime(&[
+        "next",
+        "--calendar",
+        "1 month at 09:00",
+        "--tz",
+        "Europe/London",
+        "--from",
+        "2026-01-31T12:00:00Z",
+        "-n",
+        "3",
+    ]);
+    assert_eq!(
+        lines(&out),
+        [
+            "2026-02-28T09:00:00+00:00",
+            "2026-03-31T09:00:00+01:00",
+            "2026-04-30T09:00:00+01:00"
+        ]
+    );
+    usage_error(
+        &["next", "--calendar", "1 fortnight"],
+        "unknown unit 'fortnight'",
+    );
+}
