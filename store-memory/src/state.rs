@@ -15,6 +15,9 @@ pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, String);
 pub(crate) struct Lease {
     pub owner: String,
     pub expires_at: DateTime<Utc>,
+    /// The job's next run time when it was acquired; if an update changed
+    /// it, the release must not undo that.
+    pub acquired_next: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]

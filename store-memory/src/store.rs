@@ -160,6 +160,7 @@ impl JobStore for MemoryStore {
                 entry.lease = Some(Lease {
                     owner: owner.to_owned(),
                     expires_at,
+                    acquired_next: entry.job.next_run_time,
                 });
                 jobs.push(entry.job.clone());
                 state.put(entry);
@@ -173,9 +174,15 @@ impl JobStore for MemoryStore {
 
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
         let mut state = self.state();
-        let held = match state.jobs.get(id) {
+        let (held, rescheduled) = match state.jobs.get(id) {
             None => return Err(Error::job_not_found(id)),
-            Some(entry) => entry.lease.as_ref().is_some_and(|l| l.owner == owner),
+            Some(entry) => match &entry.lease {
+                Some(lease) => (
+                    lease.owner == owner,
+                    lease.acquired_next != entry.job.next_run_time,
+                ),
+                None => (false, false),
+            },
         };
         if !held {
             return Err(Error::new(
@@ -187,6 +194,12 @@ impl JobStore for MemoryStore {
         let Some(mut entry) = state.take(id) else {
             return Err(Error::job_not_found(id));
         };
+        if rescheduled {
+            // Paused, resumed or rescheduled while leased: that wins.
+            entry.lease = None;
+            state.put(entry);
+            return Ok(());
+        }
         match release {
             Release::Reschedule {
                 next_run_time,

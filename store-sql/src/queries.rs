@@ -69,8 +69,8 @@ fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
     let next = job.next_run_time.map(to_column);
     tx.execute(
         "INSERT OR REPLACE INTO chime_jobs
-             (id, record, next_run_time, priority, lease_owner, lease_expires, available_at)
-         VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?3)",
+             (id, record, next_run_time, priority, lease_owner, lease_expires, lease_next, available_at)
+         VALUES (?1, ?2, ?3, ?4, NULL, NULL, NULL, ?3)",
         params![job.id, text, next, job.priority],
     )
     .map_err(sql_error)?;
@@ -210,7 +210,7 @@ pub(crate) fn acquire_due_jobs(
         let mut lease = tx
             .prepare_cached(
                 "UPDATE chime_jobs
-                 SET lease_owner = ?2, lease_expires = ?3,
+                 SET lease_owner = ?2, lease_expires = ?3, lease_next = next_run_time,
                      available_at = MAX(COALESCE(next_run_time, ?3), ?3)
                  WHERE id = ?1",
             )
@@ -239,15 +239,16 @@ pub(crate) fn release_job(
     release: Release,
 ) -> Result<()> {
     let tx = immediate(conn)?;
-    let row: Option<(Option<String>, String)> = tx
+    type LeaseRow = (Option<String>, String, Option<i64>, Option<i64>);
+    let row: Option<LeaseRow> = tx
         .query_row(
-            "SELECT lease_owner, record FROM chime_jobs WHERE id = ?1",
+            "SELECT lease_owner, record, next_run_time, lease_next FROM chime_jobs WHERE id = ?1",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()
         .map_err(sql_error)?;
-    let Some((lease_owner, text)) = row else {
+    let Some((lease_owner, text, next_now, next_acquired)) = row else {
         return Err(Error::job_not_found(id));
     };
     if lease_owner.as_deref() != Some(owner) {
@@ -256,6 +257,17 @@ pub(crate) fn release_job(
             format!("owner '{owner}' does not hold the lease"),
         )
         .with_job(id));
+    }
+    if next_now != next_acquired {
+        // Paused, resumed or rescheduled while leased: that wins.
+        tx.execute(
+            "UPDATE chime_jobs SET lease_owner = NULL, lease_expires = NULL, lease_next = NULL,
+                 available_at = next_run_time
+             WHERE id = ?1",
+            [id],
+        )
+        .map_err(sql_error)?;
+        return tx.commit().map_err(sql_error);
     }
     match release {
         Release::Reschedule {
@@ -269,7 +281,7 @@ pub(crate) fn release_job(
             let next = to_column(next_run_time);
             tx.execute(
                 "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, available_at = ?3,
-                     lease_owner = NULL, lease_expires = NULL
+                     lease_owner = NULL, lease_expires = NULL, lease_next = NULL
                  WHERE id = ?1",
                 params![id, job.to_record()?, next],
             )

@@ -6,7 +6,8 @@
 //! chime_schema(version)                       -- one row
 //! chime_jobs(id PRIMARY KEY, record,          -- the versioned JSON job record
 //!            next_run_time, priority,         -- copied out of the record for indexing
-//!            lease_owner, lease_expires,      -- lease bookkeeping
+//!            lease_owner, lease_expires,      -- lease bookkeeping, and the next
+//!            lease_next,                      --   run time when it was acquired
 //!            available_at)                    -- max(next_run_time, lease_expires); NULL = paused
 //! chime_runs(seq, job_id, scheduled_run_time, started_at, finished_at, outcome, message)
 //! ```
@@ -30,6 +31,7 @@ const MIGRATIONS: [&str; 1] = [
         priority INTEGER NOT NULL DEFAULT 0,
         lease_owner TEXT,
         lease_expires INTEGER,
+        lease_next INTEGER,
         available_at INTEGER
     );
     CREATE INDEX chime_jobs_due ON chime_jobs (available_at, priority DESC, id)

@@ -171,6 +171,13 @@ impl AsyncScheduler {
                 format!("cannot start a scheduler that is {:?}", self.state()),
             ));
         }
+        let stores: Vec<Arc<dyn JobStore>> = read(&self.inner.stores)
+            .iter()
+            .map(|(_, s)| Arc::clone(s))
+            .collect();
+        for store in &stores {
+            run_loop::forward_store_changes(&self.inner, store);
+        }
         let inner = Arc::clone(&self.inner);
         let handle = tokio::spawn(run_loop::run_loop(inner));
         *lock(&self.inner.loop_task) = Some(handle);
@@ -340,7 +347,13 @@ impl AsyncScheduler {
                     format!("store alias '{alias}' is already in use"),
                 ));
             }
-            stores.push((alias.clone(), store));
+            stores.push((alias.clone(), Arc::clone(&store)));
+        }
+        if matches!(
+            self.state(),
+            SchedulerState::Running | SchedulerState::Paused
+        ) {
+            run_loop::forward_store_changes(&self.inner, &store);
         }
         self.inner.events.emit(Event::StoreAdded { store: alias });
         self.inner.wakeup.notify_one();

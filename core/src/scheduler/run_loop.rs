@@ -30,6 +30,33 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
     }
 }
 
+/// Wakes the loop whenever `store` reports a change made by another process
+/// (stores with a change feed). Ends with the scheduler or the feed.
+pub(crate) fn forward_store_changes(inner: &Arc<Inner>, store: &Arc<dyn JobStore>) {
+    let Some(mut feed) = store.change_feed() else {
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("store added outside a tokio runtime: its change feed is not watched");
+        return;
+    };
+    let weak = Arc::downgrade(inner);
+    runtime.spawn(async move {
+        while feed.changed().await.is_ok() {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            if matches!(
+                *inner.state.borrow(),
+                SchedulerState::ShuttingDown | SchedulerState::Shutdown
+            ) {
+                return;
+            }
+            inner.wakeup.notify_one();
+        }
+    });
+}
+
 pub(crate) async fn run_loop(inner: Arc<Inner>) {
     let mut state_rx = inner.state.subscribe();
     let mut backoff: HashMap<String, Backoff> = HashMap::new();

@@ -65,7 +65,8 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     async fn list_jobs(&self) -> Result<JobList>;
 
     /// Replaces an existing job's record (same id); [`ErrorKind::NotFound`]
-    /// if there is none. A lease on the job is kept.
+    /// if there is none. A lease on the job is kept (see
+    /// [`release_job`](Self::release_job) for how the two meet).
     async fn update_job(&self, job: Job) -> Result<()>;
 
     /// Removes a job; [`ErrorKind::NotFound`] if there is none.
@@ -94,7 +95,21 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     /// Ends `owner`'s lease on job `id`: reschedules it or removes it.
     /// [`ErrorKind::LeaseLost`] if `owner` does not hold the lease (it expired
     /// and another owner took the job); [`ErrorKind::NotFound`] if the job is gone.
+    ///
+    /// The release applies to the job's *current* record: if it was updated
+    /// while leased, the update's other changes are kept. If the update
+    /// changed the job's schedule (its next run time differs from when it
+    /// was acquired: paused, resumed, rescheduled), the update wins and the
+    /// lease just ends — a job paused while it was running stays paused.
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()>;
+
+    /// A feed that changes whenever another process changes this store's
+    /// jobs, for stores that can notify (capability `notifies`); schedulers
+    /// wake on it instead of waiting for their next poll. `None` (the
+    /// default) for stores that cannot.
+    fn change_feed(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 
     /// Records one finished run (stores with the `history` capability).
     async fn record_run(&self, record: RunRecord) -> Result<()> {

@@ -208,39 +208,60 @@ pub async fn release_reschedules_or_removes(harness: &dyn StoreHarness) {
     assert_eq!(b.jobs.len(), 1, "a released job is free for anyone");
 }
 
-/// Updating a leased job keeps the lease.
+/// Updating a leased job keeps the lease; the release applies to the
+/// updated record, except that a changed schedule (a pause, a reschedule)
+/// made while leased wins over the release.
 pub async fn update_keeps_the_lease(harness: &dyn StoreHarness) {
     let store = harness.new_store().await;
-    store
-        .add_job(sample_job("j", Some(at(10)), 0), false)
-        .await
-        .expect("add");
-    let mut job = store
+    let jobs = vec![
+        sample_job("renamed", Some(at(10)), 0),
+        sample_job("paused", Some(at(10)), 0),
+    ];
+    store.add_jobs(jobs, false).await.expect("add");
+    let mut acquired = store
         .acquire_due_jobs("A", at(10), 10, LEASE)
         .await
         .expect("acquire")
-        .jobs
-        .remove(0);
-    job.name = "changed while running".into();
-    store.update_job(job).await.expect("update");
-    assert!(
-        store
-            .acquire_due_jobs("B", at(20), 10, LEASE)
-            .await
-            .expect("acquire")
-            .jobs
-            .is_empty(),
-        "still leased to A"
-    );
-    store
-        .release_job(
-            "A",
-            "j",
-            Release::Reschedule {
-                next_run_time: at(70),
-                trigger_time: at(70),
-            },
-        )
+        .jobs;
+    acquired.sort_by(|a, b| a.id.cmp(&b.id));
+    let (mut paused, mut renamed) = (acquired.remove(0), acquired.remove(0));
+    renamed.name = "renamed while running".into();
+    store.update_job(renamed).await.expect("update");
+    paused.next_run_time = None;
+    paused.trigger_time = None;
+    store.update_job(paused).await.expect("pause");
+    let stolen = store
+        .acquire_due_jobs("B", at(20), 10, LEASE)
         .await
-        .expect("A still holds the lease");
+        .expect("acquire");
+    assert!(stolen.jobs.is_empty(), "still leased to A");
+    for id in ["renamed", "paused"] {
+        let release = Release::Reschedule {
+            next_run_time: at(70),
+            trigger_time: at(70),
+        };
+        store
+            .release_job("A", id, release)
+            .await
+            .expect("A still holds the lease");
+    }
+    let renamed = store.get_job("renamed").await.expect("get").expect("kept");
+    assert_eq!(
+        renamed.name, "renamed while running",
+        "the release keeps the update"
+    );
+    assert_eq!(renamed.next_run_time, Some(at(70)), "and reschedules it");
+    let paused = store.get_job("paused").await.expect("get").expect("kept");
+    assert_eq!(
+        paused.next_run_time, None,
+        "a job paused while leased stays paused"
+    );
+    let later = store
+        .acquire_due_jobs("B", at(1000), 10, LEASE)
+        .await
+        .expect("acquire");
+    assert!(
+        later.jobs.iter().all(|j| j.id != "paused"),
+        "and is not handed out"
+    );
 }

@@ -120,6 +120,18 @@ pub async fn update_and_remove(harness: &dyn StoreHarness) {
     job.name = "renamed".into();
     store.update_job(job.clone()).await.expect("update");
     assert_eq!(store.get_job("j").await.expect("get"), Some(job));
+    let due = store
+        .acquire_due_jobs("A", at(1000), 10, super::LEASE)
+        .await
+        .expect("acquire");
+    assert!(
+        due.jobs.is_empty(),
+        "a job paused by update is not handed out"
+    );
+    assert_eq!(
+        store.earliest_next_run_time().await.expect("earliest"),
+        None
+    );
     let err = store
         .update_job(sample_job("ghost", None, 0))
         .await
