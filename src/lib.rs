@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `memory` | yes | [`store::MemoryStore`] |
 //! | `sql` | yes | [`store::SqliteStore`] |
-//! | `threads` | yes | the thread-pool executor (in progress) |
+//! | `threads` | yes | [`executor::ThreadPoolExecutor`]: a bounded pool of OS threads for blocking jobs |
 //! | `redis`, `mongo`, `process` | no | further backends (in progress) |
 //! | `full` | no | all of the above |
 //!
@@ -75,4 +75,13 @@ pub mod store {
 /// compiled in.
 pub mod executor {
     pub use chime_core::executor::*;
+
+    #[cfg(feature = "threads")]
+    pub use chime_executor_threads::ThreadPoolExecutor;
+
+    /// The thread-pool executor for blocking jobs (feature `threads`).
+    #[cfg(feature = "threads")]
+    pub mod threads {
+        pub use chime_executor_threads::*;
+    }
 }
