@@ -13,7 +13,8 @@
 //! | `memory` | yes | [`store::MemoryStore`] |
 //! | `sql` | yes | [`store::SqliteStore`] |
 //! | `threads` | yes | [`executor::ThreadPoolExecutor`]: a bounded pool of OS threads for blocking jobs |
-//! | `redis`, `mongo`, `process` | no | further backends (in progress) |
+//! | `redis` | no | `store::RedisStore` (needs a Redis server) |
+//! | `mongo`, `process` | no | further backends (in progress) |
 //! | `full` | no | all of the above |
 //!
 //! ```
@@ -62,6 +63,15 @@ pub mod store {
     #[cfg(feature = "sql")]
     pub mod sql {
         pub use chime_store_sql::*;
+    }
+
+    #[cfg(feature = "redis")]
+    pub use chime_store_redis::RedisStore;
+
+    /// The Redis store and its settings (feature `redis`).
+    #[cfg(feature = "redis")]
+    pub mod redis {
+        pub use chime_store_redis::*;
     }
 
     /// The in-memory store (feature `memory`).

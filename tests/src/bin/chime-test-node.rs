@@ -4,8 +4,9 @@
 //! `job_id pid started_ms t1,t2,…` (the scheduled times the run stands for,
 //! in Unix milliseconds).
 //!
-//! Usage: `chime-test-node --db PATH --log-dir DIR --run-for SECS
-//!         [--lease SECS] [--die-after-acquire]`
+//! Usage: `chime-test-node (--db PATH | --store URL [--prefix P]) --log-dir DIR
+//!         --run-for SECS [--lease SECS] [--die-after-acquire]`
+//! (`--store` takes `sqlite://path` or `redis://host:port`).
 //!
 //! With `--die-after-acquire` the process aborts right after its first
 //! acquisition that returned jobs, still holding their leases.
@@ -19,13 +20,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime::chrono::{DateTime, Utc};
 use chime::job::Job;
+use chime::store::redis::RedisConfig;
 use chime::store::{
-    AcquiredJobs, JobList, JobStore, Release, RunRecord, SqliteStore, StoreCapabilities,
+    AcquiredJobs, JobList, JobStore, RedisStore, Release, RunRecord, SqliteStore, StoreCapabilities,
 };
 use chime::{AsyncScheduler, Result, SchedulerConfig, TaskContext};
 
 struct Options {
-    db: PathBuf,
+    store: String,
+    prefix: String,
     log_dir: PathBuf,
     run_for: Duration,
     lease: Option<Duration>,
@@ -34,11 +37,14 @@ struct Options {
 
 fn parse() -> std::result::Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let (mut db, mut log_dir, mut run_for, mut lease, mut die) = (None, None, None, None, false);
+    let (mut store, mut log_dir, mut run_for, mut lease, mut die) = (None, None, None, None, false);
+    let mut prefix = "chime".to_owned();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--db" => db = Some(PathBuf::from(value()?)),
+            "--db" => store = Some(format!("sqlite://{}", value()?)),
+            "--store" => store = Some(value()?),
+            "--prefix" => prefix = value()?,
             "--log-dir" => log_dir = Some(PathBuf::from(value()?)),
             "--run-for" => {
                 run_for = Some(Duration::from_secs_f64(
@@ -55,7 +61,8 @@ fn parse() -> std::result::Result<Options, String> {
         }
     }
     Ok(Options {
-        db: db.ok_or("--db is required")?,
+        store: store.ok_or("--db or --store is required")?,
+        prefix,
         log_dir: log_dir.ok_or("--log-dir is required")?,
         run_for: run_for.ok_or("--run-for is required")?,
         lease,
@@ -63,10 +70,10 @@ fn parse() -> std::result::Result<Options, String> {
     })
 }
 
-/// Delegates to the SQLite store, but aborts the process right after
+/// Delegates to the real store, but aborts the process right after
 /// acquiring jobs: a scheduler dying while it holds leases.
 #[derive(Debug)]
-struct DieAfterAcquire(SqliteStore);
+struct DieAfterAcquire(Arc<dyn JobStore>);
 
 #[async_trait]
 impl JobStore for DieAfterAcquire {
@@ -116,14 +123,23 @@ impl JobStore for DieAfterAcquire {
     async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
         self.0.run_history(id, limit).await
     }
+    fn change_feed(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.0.change_feed()
+    }
 }
 
 async fn run(options: Options) -> Result<()> {
-    let sqlite = SqliteStore::open(&options.db)?;
-    let store: Arc<dyn JobStore> = if options.die_after_acquire {
-        Arc::new(DieAfterAcquire(sqlite))
+    let real: Arc<dyn JobStore> = if options.store.starts_with("redis") {
+        Arc::new(
+            RedisStore::connect(RedisConfig::new(&options.store).prefix(&options.prefix)).await?,
+        )
     } else {
-        Arc::new(sqlite)
+        Arc::new(SqliteStore::from_url(&options.store)?)
+    };
+    let store: Arc<dyn JobStore> = if options.die_after_acquire {
+        Arc::new(DieAfterAcquire(real))
+    } else {
+        real
     };
     let pid = std::process::id();
     let path = options.log_dir.join(format!("node-{pid}.log"));

@@ -10,6 +10,7 @@ mod cron_schedule;
 mod cron_trigger;
 mod harness;
 mod multi_process;
+mod redis_store;
 mod scheduler_errors;
 mod scheduler_misfire;
 mod scheduler_operations;

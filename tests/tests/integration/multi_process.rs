@@ -41,10 +41,42 @@ fn read_runs(log_dir: &Path) -> Vec<Run> {
     runs
 }
 
-fn node(db: &Path, logs: &Path, run_for: Duration, extra: &[&str]) -> Child {
+/// Where the processes keep their jobs.
+enum Backend {
+    Sqlite(std::path::PathBuf),
+    Redis { url: String, prefix: String },
+}
+
+impl Backend {
+    fn node_args(&self) -> Vec<String> {
+        match self {
+            Backend::Sqlite(path) => vec!["--db".into(), path.display().to_string()],
+            Backend::Redis { url, prefix } => vec![
+                "--store".into(),
+                url.clone(),
+                "--prefix".into(),
+                prefix.clone(),
+            ],
+        }
+    }
+
+    async fn open(&self) -> Box<dyn JobStore> {
+        match self {
+            Backend::Sqlite(path) => Box::new(SqliteStore::open(path).unwrap()),
+            Backend::Redis { url, prefix } => Box::new(
+                chime::store::RedisStore::connect(
+                    chime::store::redis::RedisConfig::new(url).prefix(prefix),
+                )
+                .await
+                .unwrap(),
+            ),
+        }
+    }
+}
+
+fn node(backend: &Backend, logs: &Path, run_for: Duration, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_chime-test-node"))
-        .arg("--db")
-        .arg(db)
+        .args(backend.node_args())
         .arg("--log-dir")
         .arg(logs)
         .arg("--run-for")
@@ -55,7 +87,7 @@ fn node(db: &Path, logs: &Path, run_for: Duration, extra: &[&str]) -> Child {
 }
 
 /// `count` jobs firing every second from `start` to `start + (fires-1) s`.
-fn seed(db: &Path, count: usize, start: DateTime<Utc>, fires: i64, coalesce: bool) {
+fn seed(backend: &Backend, count: usize, start: DateTime<Utc>, fires: i64, coalesce: bool) {
     let jobs: Vec<Job> = (0..count)
         .map(|i| {
             let trigger = IntervalTrigger::seconds(1)
@@ -75,8 +107,7 @@ fn seed(db: &Path, count: usize, start: DateTime<Utc>, fires: i64, coalesce: boo
         .build()
         .unwrap();
     runtime.block_on(async {
-        let store = SqliteStore::open(db).unwrap();
-        store.add_jobs(jobs, false).await.unwrap();
+        backend.open().await.add_jobs(jobs, false).await.unwrap();
     });
 }
 
@@ -91,20 +122,17 @@ fn wait_ok(mut child: Child) {
     assert!(status.success(), "node exited with {status}");
 }
 
-#[test]
-fn three_processes_run_every_fire_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, logs) = (dir.path().join("jobs.db"), dir.path().join("logs"));
-    std::fs::create_dir(&logs).unwrap();
+/// Three processes share 200 jobs firing every second for 10 s.
+fn three_processes_share_the_work(backend: &Backend, logs: &Path) {
     let start = whole_second_after(3);
-    seed(&db, 200, start, 10, true);
+    seed(backend, 200, start, 10, true);
     let run_for = (start + TimeDelta::seconds(12) - Utc::now())
         .to_std()
         .unwrap();
-    let nodes: Vec<Child> = (0..3).map(|_| node(&db, &logs, run_for, &[])).collect();
+    let nodes: Vec<Child> = (0..3).map(|_| node(backend, logs, run_for, &[])).collect();
     nodes.into_iter().for_each(wait_ok);
 
-    let runs = read_runs(&logs);
+    let runs = read_runs(logs);
     let mut seen: BTreeMap<(String, i64), usize> = BTreeMap::new();
     for run in &runs {
         for t in &run.times {
@@ -137,14 +165,37 @@ fn three_processes_run_every_fire_exactly_once() {
     );
 }
 
+fn dirs() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    (dir, logs)
+}
+
+#[test]
+fn three_processes_on_sqlite_run_every_fire_exactly_once() {
+    let (dir, logs) = dirs();
+    three_processes_share_the_work(&Backend::Sqlite(dir.path().join("jobs.db")), &logs);
+}
+
+#[test]
+fn three_processes_on_redis_run_every_fire_exactly_once() {
+    let Some(url) = crate::redis_store::redis_url() else {
+        return;
+    };
+    let (_dir, logs) = dirs();
+    let prefix = crate::redis_store::unique_prefix("three");
+    three_processes_share_the_work(&Backend::Redis { url, prefix }, &logs);
+}
+
 #[test]
 fn jobs_survive_sigkill_and_missed_fires_are_coalesced_on_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, logs) = (dir.path().join("jobs.db"), dir.path().join("logs"));
-    std::fs::create_dir(&logs).unwrap();
+    let (dir, logs) = dirs();
+    let db = dir.path().join("jobs.db");
+    let backend = Backend::Sqlite(db.clone());
     let start = whole_second_after(2);
-    seed(&db, 20, start, 1000, true);
-    let mut first = node(&db, &logs, Duration::from_secs(120), &[]);
+    seed(&backend, 20, start, 1000, true);
+    let mut first = node(&backend, &logs, Duration::from_secs(120), &[]);
     // Let it run a few rounds, then kill it hard.
     while read_runs(&logs).len() < 60 {
         std::thread::sleep(Duration::from_millis(50));
@@ -154,7 +205,7 @@ fn jobs_survive_sigkill_and_missed_fires_are_coalesced_on_restart() {
     let killed_at = Utc::now();
     // The outage: several fires pass with no scheduler.
     std::thread::sleep(Duration::from_secs(3));
-    wait_ok(node(&db, &logs, Duration::from_secs(2), &[]));
+    wait_ok(node(&backend, &logs, Duration::from_secs(2), &[]));
 
     let runs = read_runs(&logs);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -205,14 +256,13 @@ fn jobs_survive_sigkill_and_missed_fires_are_coalesced_on_restart() {
 
 #[test]
 fn a_dead_processs_leases_are_taken_over_when_they_expire() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, logs) = (dir.path().join("jobs.db"), dir.path().join("logs"));
-    std::fs::create_dir(&logs).unwrap();
+    let (dir, logs) = dirs();
+    let backend = Backend::Sqlite(dir.path().join("jobs.db"));
     let start = whole_second_after(2);
-    seed(&db, 10, start, 1000, true);
+    seed(&backend, 10, start, 1000, true);
     // The first node acquires the due jobs with a 3 s lease and dies at once.
     let mut doomed = node(
-        &db,
+        &backend,
         &logs,
         Duration::from_secs(60),
         &["--lease", "3", "--die-after-acquire"],
@@ -220,7 +270,7 @@ fn a_dead_processs_leases_are_taken_over_when_they_expire() {
     let status = doomed.wait().unwrap();
     assert!(!status.success(), "the node was meant to die");
     wait_ok(node(
-        &db,
+        &backend,
         &logs,
         (start + TimeDelta::seconds(6) - Utc::now())
             .to_std()

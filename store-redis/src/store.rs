@@ -1,0 +1,482 @@
+//! The `JobStore` implementation.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chime_core::job::Job;
+use chime_core::store::{
+    AcquiredJobs, JobList, JobStore, Release, RunRecord, StoreCapabilities, UnreadableRecord,
+};
+use chime_core::{Error, ErrorKind, Result};
+use chrono::{DateTime, TimeDelta, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::RedisConfig;
+use crate::encoding::{meta, parse_time18, time18};
+use crate::keys::Keys;
+use crate::notify::spawn_listener;
+use crate::scripts::scripts;
+
+/// The Redis job store. See the [crate documentation](crate).
+pub struct RedisStore {
+    config: RedisConfig,
+    keys: Keys,
+    conn: ConnectionManager,
+    feed: watch::Receiver<u64>,
+    listener: JoinHandle<()>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.config.redacted_url())
+            .field("prefix", &self.config.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for RedisStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// A Redis failure as a store error that never shows credentials.
+fn redis_error(config: &RedisConfig, operation: &str, e: redis::RedisError) -> Error {
+    let temporary =
+        e.is_io_error() || e.is_timeout() || e.is_connection_refusal() || e.is_connection_dropped();
+    Error::new(
+        ErrorKind::StoreUnavailable,
+        format!(
+            "Redis {operation} failed at {}: {}",
+            config.redacted_url(),
+            e.kind_name()
+        ),
+    )
+    .set_temporary(temporary)
+}
+
+trait KindName {
+    fn kind_name(&self) -> String;
+}
+
+impl KindName for redis::RedisError {
+    /// The error's category and detail, without the connection info.
+    fn kind_name(&self) -> String {
+        match self.detail() {
+            Some(detail) => format!("{:?}: {detail}", self.kind()),
+            None => format!("{:?}", self.kind()),
+        }
+    }
+}
+
+fn decode(id: &str, text: &str) -> std::result::Result<Job, UnreadableRecord> {
+    let unreadable = |reason: String| UnreadableRecord {
+        job_id: id.to_owned(),
+        reason,
+    };
+    match Job::from_record(text) {
+        Ok(job) if job.id == id => Ok(job),
+        Ok(job) => Err(unreadable(format!(
+            "record holds id '{}' but is stored under '{id}'",
+            job.id
+        ))),
+        Err(e) => Err(unreadable(e.message().to_owned())),
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::VerbatimString { text, .. } => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn texts(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().filter_map(text).collect(),
+        other => text(other).into_iter().collect(),
+    }
+}
+
+impl RedisStore {
+    /// Connects to the server in `config` and starts listening for changes.
+    pub async fn connect(config: RedisConfig) -> Result<Self> {
+        if config.prefix.is_empty() {
+            return Err(Error::invalid(
+                "Redis store: the key prefix must not be empty",
+            ));
+        }
+        let client = redis::Client::open(config.url.as_str()).map_err(|e| {
+            Error::invalid(format!(
+                "Redis store: '{}' is not a usable Redis URL ({})",
+                config.redacted_url(),
+                e.kind_name()
+            ))
+        })?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(10)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = ConnectionManager::new_with_config(client.clone(), manager_config)
+            .await
+            .map_err(|e| redis_error(&config, "connect", e))?;
+        let keys = Keys::new(&config.prefix);
+        let (feed_tx, feed) = watch::channel(0);
+        let listener = spawn_listener(client, keys.channel.clone(), feed_tx, config.redacted_url());
+        Ok(RedisStore {
+            config,
+            keys,
+            conn,
+            feed,
+            listener,
+        })
+    }
+
+    /// Connects to `url` with the default prefix.
+    pub async fn from_url(url: &str) -> Result<Self> {
+        RedisStore::connect(RedisConfig::new(url)).await
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RedisConfig {
+        &self.config
+    }
+
+    fn fail(&self, operation: &str) -> impl Fn(redis::RedisError) -> Error + '_ {
+        let operation = operation.to_owned();
+        move |e| redis_error(&self.config, &operation, e)
+    }
+
+    async fn run_script(
+        &self,
+        script: &redis::Script,
+        args: Vec<String>,
+        operation: &str,
+    ) -> Result<Value> {
+        let mut invocation = script.prepare_invoke();
+        for key in self.keys.script_keys() {
+            invocation.key(key);
+        }
+        for arg in args {
+            invocation.arg(arg);
+        }
+        let mut conn = self.conn.clone();
+        invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(self.fail(operation))
+    }
+
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>> {
+        let mut conn = self.conn.clone();
+        redis::cmd("HGET")
+            .arg(key)
+            .arg(field)
+            .query_async::<Option<String>>(&mut conn)
+            .await
+            .map_err(self.fail("HGET"))
+    }
+
+    async fn add_many(&self, jobs: &[Job], replace_existing: bool) -> Result<()> {
+        let mut args = vec![
+            if replace_existing { "1" } else { "0" }.to_owned(),
+            self.keys.channel.clone(),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for job in jobs {
+            if !replace_existing && !seen.insert(job.id.as_str()) {
+                return Err(
+                    Error::new(ErrorKind::Conflict, "the batch holds this id twice")
+                        .with_job(&job.id),
+                );
+            }
+            args.push(job.id.clone());
+            args.push(job.to_record()?);
+            args.push(meta(job.priority, job.next_run_time));
+        }
+        let reply = texts(&self.run_script(&scripts().add, args, "add").await?);
+        match reply.first().map(String::as_str) {
+            Some("ok") => Ok(()),
+            Some("conflict") => Err(Error::new(
+                ErrorKind::Conflict,
+                "a job with this id already exists",
+            )
+            .with_job(reply.get(1).cloned().unwrap_or_default())),
+            _ => Err(Error::new(
+                ErrorKind::Internal,
+                format!("unexpected reply from the add script: {reply:?}"),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl JobStore for RedisStore {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities::in_memory()
+            .persistent(true)
+            .shared(true)
+            .notifies(true)
+            .history(self.config.history_limit > 0)
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        self.add_many(std::slice::from_ref(&job), replace_existing)
+            .await
+    }
+
+    async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
+        self.add_many(&jobs, replace_existing).await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        match self.hget(&self.keys.jobs, id).await? {
+            None => Ok(None),
+            Some(text) => decode(id, &text)
+                .map(Some)
+                .map_err(|u| Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id)),
+        }
+    }
+
+    async fn list_jobs(&self) -> Result<JobList> {
+        let mut conn = self.conn.clone();
+        let all: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(&self.keys.jobs)
+            .query_async(&mut conn)
+            .await
+            .map_err(self.fail("HGETALL"))?;
+        let mut list = JobList::default();
+        for (id, text) in all {
+            match decode(&id, &text) {
+                Ok(job) => list.jobs.push(job),
+                Err(u) => list.unreadable.push(u),
+            }
+        }
+        list.jobs
+            .sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
+                (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.id.cmp(&b.id),
+            });
+        list.unreadable.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        Ok(list)
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        let args = vec![
+            job.id.clone(),
+            job.to_record()?,
+            meta(job.priority, job.next_run_time),
+            self.keys.channel.clone(),
+        ];
+        match texts(&self.run_script(&scripts().update, args, "update").await?)
+            .first()
+            .map(String::as_str)
+        {
+            Some("ok") => Ok(()),
+            Some("not_found") => Err(Error::job_not_found(&job.id)),
+            other => Err(Error::new(
+                ErrorKind::Internal,
+                format!("unexpected reply from the update script: {other:?}"),
+            )),
+        }
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        let args = vec![
+            id.to_owned(),
+            self.keys.runs_prefix.clone(),
+            self.keys.channel.clone(),
+        ];
+        match texts(&self.run_script(&scripts().remove, args, "remove").await?)
+            .first()
+            .map(String::as_str)
+        {
+            Some("ok") => Ok(()),
+            Some("not_found") => Err(Error::job_not_found(id)),
+            other => Err(Error::new(
+                ErrorKind::Internal,
+                format!("unexpected reply from the remove script: {other:?}"),
+            )),
+        }
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        let args = vec![self.keys.runs_prefix.clone(), self.keys.channel.clone()];
+        self.run_script(&scripts().remove_all, args, "remove all")
+            .await?;
+        Ok(())
+    }
+
+    async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>> {
+        let mut conn = self.conn.clone();
+        let first: Vec<String> = redis::cmd("ZRANGEBYLEX")
+            .arg(&self.keys.due)
+            .arg("-")
+            .arg("+")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(1)
+            .query_async(&mut conn)
+            .await
+            .map_err(self.fail("ZRANGEBYLEX"))?;
+        Ok(first.first().and_then(|member| parse_time18(member)))
+    }
+
+    async fn acquire_due_jobs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<AcquiredJobs> {
+        let lease = TimeDelta::from_std(lease).map_err(|_| Error::invalid("lease: too long"))?;
+        let expires = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        // Members strictly below "(now + 1 µs)" are due at or before now.
+        let bound = now
+            .checked_add_signed(TimeDelta::microseconds(1))
+            .unwrap_or(now);
+        let bound = format!("({}", time18(bound.with_nanosecond_floor()));
+        let args = vec![bound, limit.to_string(), owner.to_owned(), time18(expires)];
+        let reply = texts(&self.run_script(&scripts().acquire, args, "acquire").await?);
+        let mut acquired = AcquiredJobs::default();
+        for pair in reply.chunks(2) {
+            let [id, text] = pair else { continue };
+            match decode(id, text) {
+                Ok(job) => acquired.jobs.push(job),
+                Err(u) => acquired.unreadable.push(u),
+            }
+        }
+        Ok(acquired)
+    }
+
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+        let scripts = scripts();
+        // Compare-and-set on the record, so an update made meanwhile is kept.
+        let mut expected = self.hget(&self.keys.jobs, id).await?.unwrap_or_default();
+        for _ in 0..5 {
+            let (action, new_record, new_meta) = match release {
+                Release::Remove => ("remove", String::new(), String::new()),
+                Release::Reschedule {
+                    next_run_time,
+                    trigger_time,
+                } => {
+                    let mut job = decode(id, &expected).map_err(|u| {
+                        Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id)
+                    })?;
+                    job.next_run_time = Some(next_run_time);
+                    job.trigger_time = Some(trigger_time);
+                    (
+                        "reschedule",
+                        job.to_record()?,
+                        meta(job.priority, job.next_run_time),
+                    )
+                }
+            };
+            let args = vec![
+                id.to_owned(),
+                owner.to_owned(),
+                action.to_owned(),
+                expected.clone(),
+                new_record,
+                new_meta,
+                self.keys.runs_prefix.clone(),
+            ];
+            let reply = texts(&self.run_script(&scripts.release, args, "release").await?);
+            match reply.first().map(String::as_str) {
+                Some("ok" | "kept") => return Ok(()),
+                Some("not_found") => return Err(Error::job_not_found(id)),
+                Some("lease_lost") => {
+                    return Err(Error::new(
+                        ErrorKind::LeaseLost,
+                        format!("owner '{owner}' does not hold the lease"),
+                    )
+                    .with_job(id))
+                }
+                Some("changed") => expected = reply.get(1).cloned().unwrap_or_default(),
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        format!("unexpected reply from the release script: {other:?}"),
+                    ))
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::StoreUnavailable,
+            "the job kept changing during release; retry",
+        )
+        .with_job(id))
+    }
+
+    async fn record_run(&self, record: RunRecord) -> Result<()> {
+        if self.config.history_limit == 0 {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&record).map_err(|e| {
+            Error::new(ErrorKind::Internal, "cannot encode a run record").with_source(e)
+        })?;
+        let args = vec![
+            record.job_id.clone(),
+            format!("{}{}", self.keys.runs_prefix, record.job_id),
+            json,
+            self.config.history_limit.to_string(),
+        ];
+        self.run_script(&scripts().record_run, args, "record run")
+            .await?;
+        Ok(())
+    }
+
+    async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        let items: Vec<String> = redis::cmd("LRANGE")
+            .arg(format!("{}{id}", self.keys.runs_prefix))
+            .arg(0)
+            .arg(limit.saturating_sub(1))
+            .query_async(&mut conn)
+            .await
+            .map_err(self.fail("LRANGE"))?;
+        items
+            .iter()
+            .map(|item| {
+                serde_json::from_str(item).map_err(|e| {
+                    Error::new(
+                        ErrorKind::UnreadableRecord,
+                        format!("run history entry: {e}"),
+                    )
+                    .with_job(id)
+                })
+            })
+            .collect()
+    }
+
+    fn change_feed(&self) -> Option<watch::Receiver<u64>> {
+        Some(self.feed.clone())
+    }
+}
+
+/// Drops sub-microsecond precision (the bound is exclusive, so "now + 1 µs"
+/// rounded down keeps everything due at `now`).
+trait FloorMicros {
+    fn with_nanosecond_floor(self) -> Self;
+}
+
+impl FloorMicros for DateTime<Utc> {
+    fn with_nanosecond_floor(self) -> Self {
+        DateTime::from_timestamp_micros(self.timestamp_micros()).unwrap_or(self)
+    }
+}

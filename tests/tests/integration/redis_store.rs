@@ -1,0 +1,377 @@
+//! The Redis store: conformance, cross-process wake-up, several processes,
+//! and a server outage. These need a Redis server: `scripts/test.sh` starts
+//! one and passes its URL in `CHIME_TEST_REDIS_URL`; without it the tests
+//! say so and skip (unless `CHIME_REQUIRE_SERVERS=1`, as in CI). The outage
+//! test starts and stops a server of its own. Everything runs in real time:
+//! network I/O does not mix with tokio's paused clock.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chime::chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chime::job::NextRun;
+use chime::store::redis::RedisConfig;
+use chime::store::{JobStore, MemoryStore, RedisStore};
+use chime::trigger::IntervalTrigger;
+use chime::{AsyncScheduler, Event, NewJob, TaskContext};
+use chime_store_tests::{run_all, RawRecord, StoreHarness};
+
+/// The URL of the test command's Redis, or `None` to skip.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("CHIME_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CHIME_REQUIRE_SERVERS").as_deref() != Ok("1"),
+                "CHIME_TEST_REDIS_URL is not set but CHIME_REQUIRE_SERVERS=1: run the tests through scripts/test.sh"
+            );
+            eprintln!("skipping a Redis test: CHIME_TEST_REDIS_URL is not set (scripts/test.sh starts a Redis)");
+            None
+        }
+    }
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "chime-test-{name}-{}-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_micros(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+struct Harness {
+    url: String,
+    prefixes: Mutex<Vec<(usize, String)>>,
+}
+
+#[async_trait::async_trait]
+impl StoreHarness for Harness {
+    async fn new_store(&self) -> Arc<dyn JobStore> {
+        let prefix = unique_prefix("kit");
+        let store: Arc<dyn JobStore> = Arc::new(
+            RedisStore::connect(RedisConfig::new(&self.url).prefix(&prefix))
+                .await
+                .expect("connect to the test Redis"),
+        );
+        let key = Arc::as_ptr(&store) as *const () as usize;
+        self.prefixes.lock().unwrap().push((key, prefix));
+        store
+    }
+
+    async fn plant_raw_record(&self, store: &Arc<dyn JobStore>, record: RawRecord<'_>) -> bool {
+        let key = Arc::as_ptr(store) as *const () as usize;
+        let prefix = self
+            .prefixes
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, p)| p.clone())
+            .unwrap();
+        // The documented layout (store-redis/src/keys.rs): record, index
+        // entry (priority10 ++ next18) and due member.
+        let next = record
+            .next_run_time
+            .map(|t| format!("{:018}", t.timestamp_micros()))
+            .unwrap_or_default();
+        let priority = format!("{:010}", i32::MAX);
+        let member = format!("{next}:{priority}:{}", record.id);
+        let client = redis::Client::open(self.url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        redis::pipe()
+            .cmd("HSET")
+            .arg(format!("{prefix}:jobs"))
+            .arg(record.id)
+            .arg(record.text)
+            .cmd("HSET")
+            .arg(format!("{prefix}:meta"))
+            .arg(record.id)
+            .arg(format!("{priority}{next}"))
+            .cmd("ZADD")
+            .arg(format!("{prefix}:due"))
+            .arg(0)
+            .arg(&member)
+            .cmd("HSET")
+            .arg(format!("{prefix}:due_member"))
+            .arg(record.id)
+            .arg(&member)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        true
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_conforms() {
+    let Some(url) = redis_url() else { return };
+    run_all(&Harness {
+        url,
+        prefixes: Mutex::new(Vec::new()),
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_added_elsewhere_wakes_the_scheduler_at_once() {
+    let Some(url) = redis_url() else { return };
+    let prefix = unique_prefix("wake");
+    let store = RedisStore::connect(RedisConfig::new(&url).prefix(&prefix))
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let scheduler = AsyncScheduler::builder()
+        .store("default", store)
+        .max_sleep(Duration::from_secs(300))
+        .task_async("ping", move |ctx: TaskContext, _: ()| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(ctx.job_id.clone());
+            }
+        })
+        .build()
+        .unwrap();
+    scheduler.start().await.unwrap();
+    // Give the idle loop time to go to sleep for up to 5 minutes, then add
+    // a job due now through another connection (another process, in effect).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let other = RedisStore::connect(RedisConfig::new(&url).prefix(&prefix))
+        .await
+        .unwrap();
+    let job = NewJob::new("ping", IntervalTrigger::seconds(3600).unwrap())
+        .id("from-elsewhere")
+        .next_run(NextRun::At(Utc::now()))
+        .into_job(Utc::now(), &Default::default(), chime::chrono_tz::UTC)
+        .unwrap();
+    let added = std::time::Instant::now();
+    other.add_job(job, false).await.unwrap();
+    let ran = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the job ran");
+    assert_eq!(ran.as_deref(), Some("from-elsewhere"));
+    assert!(
+        added.elapsed() < Duration::from_secs(10),
+        "woken by the change, not by a 5-minute sleep: {:?}",
+        added.elapsed()
+    );
+    scheduler.shutdown().await.unwrap();
+}
+
+/// A Redis server of the test's own, on a free loopback port.
+struct OwnRedis {
+    child: Option<Child>,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl OwnRedis {
+    fn start(dir: &Path, port: Option<u16>) -> OwnRedis {
+        let port = port.unwrap_or_else(|| {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        });
+        let binary =
+            std::env::var("CHIME_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(binary)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let server = OwnRedis {
+            child: Some(child),
+            port,
+            dir: dir.to_owned(),
+        };
+        server.wait_until_up();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn wait_until_up(&self) {
+        let client = redis::Client::open(self.url()).unwrap();
+        for _ in 0..200 {
+            if let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(100)) {
+                if redis::cmd("PING").query::<String>(&mut conn).is_ok() {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not come up on port {}", self.port);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        *self = OwnRedis::start(&self.dir.clone(), Some(self.port));
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A run: job id, the fire times it stands for, when it started.
+type RunSeen = (String, Vec<DateTime<Utc>>, DateTime<Utc>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
+    if redis_url().is_none() {
+        return; // no redis-server on this machine either
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = OwnRedis::start(dir.path(), None);
+    let redis = RedisStore::connect(RedisConfig::new(server.url()).prefix("outage"))
+        .await
+        .unwrap();
+    let seen: Arc<Mutex<Vec<RunSeen>>> = Arc::default();
+    let s = Arc::clone(&seen);
+    let scheduler = AsyncScheduler::builder()
+        .store("default", MemoryStore::new())
+        .store("redis", redis)
+        .task_async("record", move |ctx: TaskContext, _: ()| {
+            let s = Arc::clone(&s);
+            async move {
+                s.lock().unwrap().push((
+                    ctx.job_id.clone(),
+                    ctx.scheduled_run_times.clone(),
+                    Utc::now(),
+                ))
+            }
+        })
+        .build()
+        .unwrap();
+    let mut events = scheduler.subscribe();
+    let start = (Utc::now() + TimeDelta::seconds(1))
+        .duration_trunc(TimeDelta::seconds(1))
+        .unwrap();
+    let every_second = || IntervalTrigger::seconds(1).unwrap().starting_at(start);
+    scheduler
+        .add_job(NewJob::new("record", every_second()).id("in-memory"))
+        .await
+        .unwrap();
+    scheduler
+        .add_job(
+            NewJob::new("record", every_second())
+                .id("in-redis")
+                .store("redis"),
+        )
+        .await
+        .unwrap();
+    scheduler.start().await.unwrap();
+
+    let runs_of = |id: &str| seen.lock().unwrap().iter().filter(|r| r.0 == id).count();
+    while runs_of("in-redis") < 2 {
+        let _ = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("runs before the outage");
+    }
+    server.kill();
+    let down_at = Utc::now();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("a store error")
+            .unwrap();
+        if matches!(event, Event::StoreError { ref store, .. } if store == "redis") {
+            break;
+        }
+    }
+    // Keep the server down for a few fires.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    server.restart();
+    let up_at = Utc::now();
+    let before = runs_of("in-redis");
+    while runs_of("in-redis") <= before {
+        let _ = tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("runs after the outage");
+    }
+    scheduler.shutdown().await.unwrap();
+
+    let seen = seen.lock().unwrap().clone();
+    // The memory store never stopped: a run for every second of the outage.
+    let memory: Vec<DateTime<Utc>> = seen
+        .iter()
+        .filter(|r| r.0 == "in-memory")
+        .flat_map(|r| r.1.clone())
+        .collect();
+    let mut t = down_at.duration_trunc(TimeDelta::seconds(1)).unwrap() + TimeDelta::seconds(1);
+    while t < up_at {
+        assert!(
+            memory.contains(&t),
+            "the memory store missed {t} during the Redis outage"
+        );
+        t += TimeDelta::seconds(1);
+    }
+    // Redis: every fire from the start to the last one ran exactly once,
+    // the outage's fires coalesced into one run after it.
+    let mut redis_times: Vec<DateTime<Utc>> = seen
+        .iter()
+        .filter(|r| r.0 == "in-redis")
+        .flat_map(|r| r.1.clone())
+        .collect();
+    let total = redis_times.len();
+    redis_times.sort();
+    redis_times.dedup();
+    assert_eq!(redis_times.len(), total, "no fire ran twice");
+    let last = *redis_times.last().unwrap();
+    let grid: Vec<DateTime<Utc>> = (0..)
+        .map(|k| start + TimeDelta::seconds(k))
+        .take_while(|t| *t <= last)
+        .collect();
+    // At most the fire in flight at the kill may be lost (runs are released
+    // before they execute).
+    let lost: Vec<_> = grid.iter().filter(|t| !redis_times.contains(t)).collect();
+    assert!(lost.len() <= 1, "fires lost: {lost:?}");
+    let coalesced = seen
+        .iter()
+        .filter(|r| r.0 == "in-redis" && r.1.len() >= 3)
+        .count();
+    assert_eq!(
+        coalesced, 1,
+        "one run after the outage stands for its fires"
+    );
+    let store = RedisStore::connect(RedisConfig::new(server.url()).prefix("outage"))
+        .await
+        .unwrap();
+    assert!(
+        store.get_job("in-redis").await.unwrap().is_some(),
+        "the job survived the restart"
+    );
+}
