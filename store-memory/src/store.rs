@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::error::{Error, ErrorKind, Result};
 use chime_core::job::Job;
-use chime_core::store::{AcquiredJobs, JobList, JobStore, Release, RunRecord, StoreCapabilities};
+use chime_core::store::{
+    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::history::History;
@@ -116,6 +118,23 @@ impl JobStore for MemoryStore {
         Ok(())
     }
 
+    async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        let mut state = self.state();
+        let Some(entry) = state.jobs.get(id) else {
+            return Err(Error::job_not_found(id));
+        };
+        let mut job = entry.job.clone();
+        edit(&mut job)?;
+        let Some(old) = state.take(id) else {
+            return Err(Error::job_not_found(id));
+        };
+        state.put(Entry {
+            job: job.clone(),
+            lease: old.lease,
+        });
+        Ok(job)
+    }
+
     async fn remove_job(&self, id: &str) -> Result<()> {
         if self.state().take(id).is_none() {
             return Err(Error::job_not_found(id));
@@ -172,7 +191,7 @@ impl JobStore for MemoryStore {
         })
     }
 
-    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         let mut state = self.state();
         let (held, rescheduled) = match state.jobs.get(id) {
             None => return Err(Error::job_not_found(id)),
@@ -198,7 +217,7 @@ impl JobStore for MemoryStore {
             // Paused, resumed or rescheduled while leased: that wins.
             entry.lease = None;
             state.put(entry);
-            return Ok(());
+            return Ok(Released::KeptUpdate);
         }
         match release {
             Release::Reschedule {
@@ -215,7 +234,7 @@ impl JobStore for MemoryStore {
                 self.history().forget(id);
             }
         }
-        Ok(())
+        Ok(Released::Applied)
     }
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {

@@ -74,6 +74,20 @@ redis.call('PUBLISH', ARGV[4], 'update')
 return 'ok'
 "#;
 
+/// ARGV: id, expected record, new record, new meta, channel. Returns "ok",
+/// "not_found" or "changed" (compare-and-set failed: read again, retry).
+const MODIFY: &str = r#"
+local id = ARGV[1]
+local current = redis.call('HGET', jobs, id)
+if not current then return 'not_found' end
+if current ~= ARGV[2] then return 'changed' end
+redis.call('HSET', jobs, id, ARGV[3])
+redis.call('HSET', meta, id, ARGV[4])
+reindex(id)
+redis.call('PUBLISH', ARGV[5], 'update')
+return 'ok'
+"#;
+
 /// ARGV: id, runs prefix, channel. Returns "ok" or "not_found".
 const REMOVE: &str = r#"
 local id = ARGV[1]
@@ -153,6 +167,7 @@ return 'ok'
 pub(crate) struct Scripts {
     pub add: Script,
     pub update: Script,
+    pub modify: Script,
     pub remove: Script,
     pub remove_all: Script,
     pub acquire: Script,
@@ -168,6 +183,7 @@ pub(crate) fn scripts() -> &'static Scripts {
         Scripts {
             add: with(ADD),
             update: with(UPDATE),
+            modify: with(MODIFY),
             remove: with(REMOVE),
             remove_all: with(REMOVE_ALL),
             acquire: with(ACQUIRE),

@@ -6,7 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobList, JobStore, Release, RunRecord, StoreCapabilities, UnreadableRecord,
+    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
+    UnreadableRecord,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -291,6 +292,45 @@ impl JobStore for RedisStore {
         }
     }
 
+    async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        // Compare-and-set, retried while other writers get in first.
+        for _ in 0..64 {
+            let text = self
+                .hget(&self.keys.jobs, id)
+                .await?
+                .ok_or_else(|| Error::job_not_found(id))?;
+            let mut job = Job::from_record(&text).map_err(|e| e.with_job(id))?;
+            edit(&mut job)?;
+            if job.id != id {
+                return Err(
+                    Error::invalid("modify_job: an edit must not change the job id").with_job(id),
+                );
+            }
+            let args = vec![
+                id.to_owned(),
+                text,
+                job.to_record()?,
+                meta(job.priority, job.next_run_time),
+                self.keys.channel.clone(),
+            ];
+            match texts(&self.run_script(&scripts().modify, args, "modify").await?)
+                .first()
+                .map(String::as_str)
+            {
+                Some("ok") => return Ok(job),
+                Some("not_found") => return Err(Error::job_not_found(id)),
+                Some("changed") => continue,
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        format!("unexpected reply from the modify script: {other:?}"),
+                    ))
+                }
+            }
+        }
+        Err(Error::new(ErrorKind::StoreUnavailable, "the job kept changing; retry").with_job(id))
+    }
+
     async fn remove_job(&self, id: &str) -> Result<()> {
         let args = vec![
             id.to_owned(),
@@ -361,7 +401,7 @@ impl JobStore for RedisStore {
         Ok(acquired)
     }
 
-    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         let scripts = scripts();
         // Compare-and-set on the record, so an update made meanwhile is kept.
         let mut expected = self.hget(&self.keys.jobs, id).await?.unwrap_or_default();
@@ -395,7 +435,8 @@ impl JobStore for RedisStore {
             ];
             let reply = texts(&self.run_script(&scripts.release, args, "release").await?);
             match reply.first().map(String::as_str) {
-                Some("ok" | "kept") => return Ok(()),
+                Some("ok") => return Ok(Released::Applied),
+                Some("kept") => return Ok(Released::KeptUpdate),
                 Some("not_found") => return Err(Error::job_not_found(id)),
                 Some("lease_lost") => {
                     return Err(Error::new(

@@ -3,7 +3,9 @@
 //! `BEGIN IMMEDIATE` transaction, so other processes cannot interleave.
 
 use chime_core::job::Job;
-use chime_core::store::{AcquiredJobs, JobList, Release, RunOutcome, RunRecord, UnreadableRecord};
+use chime_core::store::{
+    AcquiredJobs, JobList, Release, Released, RunOutcome, RunRecord, UnreadableRecord,
+};
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{
@@ -134,6 +136,48 @@ pub(crate) fn update_job(conn: &mut Connection, job: &Job) -> Result<()> {
     let Some(lease_expires) = lease_expires else {
         return Err(Error::job_not_found(&job.id));
     };
+    write_job(&tx, job, lease_expires)?;
+    tx.commit().map_err(sql_error)
+}
+
+/// The raw record text of job `id`.
+pub(crate) fn get_record(conn: &mut Connection, id: &str) -> Result<Option<String>> {
+    conn.query_row("SELECT record FROM chime_jobs WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(sql_error)
+}
+
+/// Writes `job` if the stored record is still `expected`; `false` if it
+/// changed meanwhile (the caller reads again and retries).
+pub(crate) fn replace_if_unchanged(
+    conn: &mut Connection,
+    expected: &str,
+    job: &Job,
+) -> Result<bool> {
+    let tx = immediate(conn)?;
+    let row: Option<(String, Option<i64>)> = tx
+        .query_row(
+            "SELECT record, lease_expires FROM chime_jobs WHERE id = ?1",
+            [&job.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql_error)?;
+    let Some((current, lease_expires)) = row else {
+        return Err(Error::job_not_found(&job.id));
+    };
+    if current != expected {
+        return Ok(false);
+    }
+    write_job(&tx, job, lease_expires)?;
+    tx.commit().map_err(sql_error)?;
+    Ok(true)
+}
+
+/// Rewrites a job's record and index columns, keeping its lease.
+fn write_job(tx: &Transaction<'_>, job: &Job, lease_expires: Option<i64>) -> Result<()> {
     let next = job.next_run_time.map(to_column);
     let available = match (next, lease_expires) {
         (Some(n), Some(l)) => Some(n.max(l)),
@@ -145,7 +189,7 @@ pub(crate) fn update_job(conn: &mut Connection, job: &Job) -> Result<()> {
         params![job.id, job.to_record()?, next, job.priority, available],
     )
     .map_err(sql_error)?;
-    tx.commit().map_err(sql_error)
+    Ok(())
 }
 
 pub(crate) fn remove_job(conn: &mut Connection, id: &str) -> Result<()> {
@@ -237,7 +281,7 @@ pub(crate) fn release_job(
     owner: &str,
     id: &str,
     release: Release,
-) -> Result<()> {
+) -> Result<Released> {
     let tx = immediate(conn)?;
     type LeaseRow = (Option<String>, String, Option<i64>, Option<i64>);
     let row: Option<LeaseRow> = tx
@@ -267,7 +311,8 @@ pub(crate) fn release_job(
             [id],
         )
         .map_err(sql_error)?;
-        return tx.commit().map_err(sql_error);
+        tx.commit().map_err(sql_error)?;
+        return Ok(Released::KeptUpdate);
     }
     match release {
         Release::Reschedule {
@@ -294,7 +339,8 @@ pub(crate) fn release_job(
                 .map_err(sql_error)?;
         }
     }
-    tx.commit().map_err(sql_error)
+    tx.commit().map_err(sql_error)?;
+    Ok(Released::Applied)
 }
 
 fn outcome_text(outcome: RunOutcome) -> String {

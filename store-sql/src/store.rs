@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chime_core::job::Job;
-use chime_core::store::{AcquiredJobs, JobList, JobStore, Release, RunRecord, StoreCapabilities};
+use chime_core::store::{
+    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
+};
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::Connection;
@@ -147,7 +149,37 @@ impl JobStore for SqliteStore {
             .await
     }
 
-    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+    async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        // Compare-and-set, retried while other writers get in first.
+        // Read, edit here (the edit is borrowed, so it cannot travel to the
+        // blocking pool), then compare-and-set the record in one transaction.
+        for _ in 0..64 {
+            let key = id.to_owned();
+            let text = self
+                .conn
+                .call(move |c| queries::get_record(c, &key))
+                .await?
+                .ok_or_else(|| Error::job_not_found(id))?;
+            let mut job = Job::from_record(&text).map_err(|e| e.with_job(id))?;
+            edit(&mut job)?;
+            if job.id != id {
+                return Err(
+                    Error::invalid("modify_job: an edit must not change the job id").with_job(id),
+                );
+            }
+            let written = job.clone();
+            if self
+                .conn
+                .call(move |c| queries::replace_if_unchanged(c, &text, &written))
+                .await?
+            {
+                return Ok(job);
+            }
+        }
+        Err(Error::new(ErrorKind::StoreUnavailable, "the job kept changing; retry").with_job(id))
+    }
+
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         let (owner, id) = (owner.to_owned(), id.to_owned());
         self.conn
             .call(move |c| queries::release_job(c, &owner, &id, release))

@@ -50,6 +50,7 @@ pub async fn run_all(harness: &dyn StoreHarness) {
     add_jobs_is_all_or_nothing(harness).await;
     list_order(harness).await;
     update_and_remove(harness).await;
+    modify_job_is_atomic(harness).await;
     earliest_next_run_time(harness).await;
     acquire_due_jobs_order_and_limit(harness).await;
     leases_exclude_until_expiry(harness).await;

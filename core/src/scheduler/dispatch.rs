@@ -12,7 +12,7 @@ use crate::error::{ErrorKind, Result};
 use crate::event::Event;
 use crate::executor::{Executor, Outcome};
 use crate::job::Job;
-use crate::store::{JobStore, Release, RunOutcome, RunRecord};
+use crate::store::{JobStore, Release, Released, RunOutcome, RunRecord};
 use crate::task::{TaskContext, TaskFn};
 
 tokio::task_local! {
@@ -55,8 +55,16 @@ impl Inner {
         for record in &acquired.unreadable {
             self.report_unusable(alias, &record.job_id, &record.reason);
         }
+        // One job's failure (a busy store on its release) does not hold
+        // back the rest of the batch; the first error is reported after.
+        let mut first_error = None;
         for job in acquired.jobs {
-            self.dispatch_due_job(alias, store, job, now).await?;
+            if let Err(error) = self.dispatch_due_job(alias, store, job, now).await {
+                first_error.get_or_insert(error);
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
         }
         let next_run_time = store
             .earliest_next_run_time()
@@ -105,9 +113,13 @@ impl Inner {
         };
         self.clear_unusable(alias, &job.id);
         let first = job.scheduled_fire_time().unwrap_or(now);
+        // Lateness of the first fire counts from when it was due (its
+        // jittered time), so jitter never makes a run "late".
+        let first_due = job.next_run_time.unwrap_or(first).max(first);
         let plan = plan_fires(
             trigger.as_ref(),
             first,
+            first_due,
             now,
             job.misfire_grace_time,
             job.coalesce,
@@ -119,15 +131,15 @@ impl Inner {
             },
             None => Release::Remove,
         };
-        match store.release_job(&self.owner, &job.id, release).await {
-            Ok(()) => {}
+        let released = match store.release_job(&self.owner, &job.id, release).await {
+            Ok(released) => released,
             Err(e) if matches!(e.kind(), ErrorKind::LeaseLost | ErrorKind::NotFound) => {
                 tracing::debug!(job_id = %job.id, store = %alias, error = %e, "job changed hands before release; not running it");
                 return Ok(());
             }
             Err(e) => return Err(e.with_store(alias).with_job(&job.id)),
-        }
-        if !plan.missed.is_empty() {
+        };
+        if !plan.missed.is_empty() || plan.more_missed {
             tracing::warn!(job_id = %job.id, store = %alias, missed = plan.missed.len(), more = plan.more_missed, "runs missed their grace time");
             self.events.emit(Event::JobMissed {
                 job_id: job.id.clone(),
@@ -139,7 +151,7 @@ impl Inner {
         if !plan.runs.is_empty() {
             self.submit(alias, &job, runnable, plan.runs);
         }
-        if release == Release::Remove {
+        if release == Release::Remove && released == Released::Applied {
             self.events.emit(Event::JobRemoved {
                 job_id: job.id,
                 store: alias.to_owned(),

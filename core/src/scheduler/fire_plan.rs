@@ -26,13 +26,16 @@ pub(crate) struct FirePlan {
     pub next: Option<DateTime<Utc>>,
 }
 
-/// Plans the runs of a job whose fire time `first` is due at `now`.
+/// Plans the runs of a job whose fire time `first` (due, with jitter, at
+/// `first_due`) is due at `now`.
 ///
-/// A fire is late when `now - fire > grace`; late fires are missed, the
-/// others run — once each, or once in all when `coalesce`.
+/// A fire is late when `now - due > grace` (for `first`, due is
+/// `first_due`; later fires are due at their fire time); late fires are
+/// missed, the others run — once each, or once in all when `coalesce`.
 pub(crate) fn plan_fires(
     trigger: &dyn Trigger,
     first: DateTime<Utc>,
+    first_due: DateTime<Utc>,
     now: DateTime<Utc>,
     grace: Option<Duration>,
     coalesce: bool,
@@ -50,7 +53,8 @@ pub(crate) fn plan_fires(
     // jump to the first fire inside the window.
     if let Some(cutoff) = cutoff {
         while let Some(t) = fire {
-            if t >= cutoff || t > now {
+            let due = if t == first { first_due } else { t };
+            if due >= cutoff || t > now {
                 break;
             }
             if missed.len() >= MAX_LISTED_FIRES {
@@ -120,6 +124,7 @@ mod tests {
         let plan = plan_fires(
             &every(10),
             t("2026-01-01T00:00:10Z"),
+            t("2026-01-01T00:00:10Z"),
             t("2026-01-01T00:00:10.003Z"),
             Some(Duration::from_secs(1)),
             true,
@@ -135,6 +140,7 @@ mod tests {
         // older than 00:00:35 and missed; 40, 50, 60 are inside the window.
         let plan = plan_fires(
             &every(10),
+            t("2026-01-01T00:00:10Z"),
             t("2026-01-01T00:00:10Z"),
             t("2026-01-01T00:01:05Z"),
             Some(Duration::from_secs(30)),
@@ -164,6 +170,7 @@ mod tests {
         let plan = plan_fires(
             &every(10),
             t("2026-01-01T00:00:40Z"),
+            t("2026-01-01T00:00:40Z"),
             t("2026-01-01T00:01:05Z"),
             None,
             false,
@@ -178,6 +185,7 @@ mod tests {
         // bounded number and jumps to the grid slot after now.
         let plan = plan_fires(
             &every(1),
+            t("2026-01-01T00:00:01Z"),
             t("2026-01-01T00:00:01Z"),
             t("2027-01-01T00:00:00.5Z"),
             Some(Duration::from_secs(2)),
@@ -196,12 +204,13 @@ mod tests {
     #[test]
     fn a_one_shot_is_exhausted_after_its_fire() {
         let at = t("2026-01-01T00:00:00Z");
-        let plan = plan_fires(&DateTrigger::new(at), at, at, None, true);
+        let plan = plan_fires(&DateTrigger::new(at), at, at, at, None, true);
         assert_eq!(plan.runs, vec![vec![at]]);
         assert_eq!(plan.next, None);
         // Too late: missed, and still exhausted.
         let plan = plan_fires(
             &DateTrigger::new(at),
+            at,
             at,
             t("2026-01-01T01:00:00Z"),
             Some(Duration::from_secs(60)),
@@ -210,5 +219,36 @@ mod tests {
         assert!(plan.runs.is_empty());
         assert_eq!(plan.missed, vec![at]);
         assert_eq!(plan.next, None);
+    }
+
+    #[test]
+    fn lateness_of_a_jittered_fire_counts_from_its_due_time() {
+        // Fire at 00:00:10 delayed by jitter to 00:03:10; at 00:03:10.5 it is
+        // half a second late, not three minutes: it runs despite a 60 s grace.
+        let plan = plan_fires(
+            &every(600),
+            t("2026-01-01T00:00:10Z"),
+            t("2026-01-01T00:03:10Z"),
+            t("2026-01-01T00:03:10.5Z"),
+            Some(Duration::from_secs(60)),
+            true,
+        );
+        assert_eq!(plan.runs, vec![vec![t("2026-01-01T00:00:10Z")]]);
+        assert!(plan.missed.is_empty());
+    }
+
+    #[test]
+    fn catch_up_beyond_the_cap_without_coalescing_reports_the_rest_missed() {
+        let plan = plan_fires(
+            &every(1),
+            t("2026-01-01T00:00:01Z"),
+            t("2026-01-01T00:00:01Z"),
+            t("2026-01-01T01:00:00Z"),
+            None,
+            false,
+        );
+        assert_eq!(plan.runs.len(), MAX_LISTED_FIRES);
+        assert!(plan.missed.is_empty() && plan.more_missed);
+        assert_eq!(plan.next, Some(t("2026-01-01T01:00:01Z")));
     }
 }

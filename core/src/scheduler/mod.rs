@@ -102,7 +102,7 @@ pub(crate) struct Inner {
 /// #   async fn remove_all_jobs(&self) -> Result<()> { Ok(()) }
 /// #   async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>> { Ok(None) }
 /// #   async fn acquire_due_jobs(&self, _: &str, _: DateTime<Utc>, _: usize, _: Duration) -> Result<AcquiredJobs> { Ok(AcquiredJobs::default()) }
-/// #   async fn release_job(&self, _: &str, _: &str, _: Release) -> Result<()> { Ok(()) }
+/// #   async fn release_job(&self, _: &str, _: &str, _: Release) -> Result<Released> { Ok(Released::Applied) }
 /// # }
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> chime_core::Result<()> {
 /// # let store = NoStore; // in real code: chime::store::MemoryStore::new()

@@ -12,7 +12,7 @@ use super::{read, AsyncScheduler, SchedulerState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::Event;
 use crate::job::{Job, JobChanges, NewJob};
-use crate::store::{JobStore, RunRecord};
+use crate::store::{JobEdit, JobStore, RunRecord};
 use crate::trigger::{DateTrigger, ResolveContext, Trigger};
 
 /// A job and the alias of the store that holds it.
@@ -144,13 +144,46 @@ impl AsyncScheduler {
         Ok(None)
     }
 
-    async fn find(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Job)> {
+    /// Which store holds `id`: its alias, the store, and the job — `None`
+    /// when the record exists but cannot be read by this build.
+    async fn locate(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Option<Job>)> {
         for (alias, store) in self.stores() {
-            if let Some(job) = store.get_job(id).await.map_err(|e| e.with_store(&alias))? {
-                return Ok((alias, store, job));
+            match store.get_job(id).await {
+                Ok(Some(job)) => return Ok((alias, store, Some(job))),
+                Ok(None) => {}
+                Err(e) if e.kind() == ErrorKind::UnreadableRecord => {
+                    return Ok((alias, store, None))
+                }
+                Err(e) => return Err(e.with_store(&alias)),
             }
         }
         Err(Error::job_not_found(id))
+    }
+
+    async fn find(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Job)> {
+        match self.locate(id).await? {
+            (alias, store, Some(job)) => Ok((alias, store, job)),
+            (alias, _, None) => Err(Error::new(
+                ErrorKind::UnreadableRecord,
+                "this build cannot read the job's record; it can only be removed",
+            )
+            .with_job(id)
+            .with_store(alias)),
+        }
+    }
+
+    /// Applies `edit` to job `id` atomically in its store.
+    async fn edit(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        let (alias, store, _) = self.find(id).await?;
+        let job = store
+            .modify_job(id, edit)
+            .await
+            .map_err(|e| e.with_store(&alias))?;
+        self.changed(Event::JobModified {
+            job_id: job.id.clone(),
+            store: alias,
+        });
+        Ok(job)
     }
 
     /// Jobs matching `filter`, store by store, each in the store's order
@@ -179,30 +212,16 @@ impl AsyncScheduler {
         Ok(out)
     }
 
-    async fn update(&self, alias: String, store: Arc<dyn JobStore>, job: Job) -> Result<Job> {
-        store
-            .update_job(job.clone())
-            .await
-            .map_err(|e| e.with_store(&alias))?;
-        self.changed(Event::JobModified {
-            job_id: job.id.clone(),
-            store: alias,
-        });
-        Ok(job)
-    }
-
-    /// Changes a job's options.
+    /// Changes a job's options (atomically: a run released meanwhile is
+    /// never rewound).
     pub async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
         self.check_open()?;
-        let (alias, store, mut job) = self.find(id).await?;
-        changes.apply(&mut job)?;
-        self.update(alias, store, job).await
+        self.edit(id, &|job| changes.clone().apply(job)).await
     }
 
     /// Gives a job a new trigger; its next run time is computed from now.
     pub async fn reschedule_job(&self, id: &str, trigger: impl Trigger + 'static) -> Result<Job> {
         self.check_open()?;
-        let (alias, store, mut job) = self.find(id).await?;
         let now = self.now();
         let context = ResolveContext::new(now, self.inner.config.timezone);
         let resolved = trigger.resolve(&context);
@@ -214,26 +233,32 @@ impl AsyncScheduler {
         let fire = trigger.next_fire_time(None, now).ok_or_else(|| {
             Error::invalid(format!("trigger ({}) will never fire", trigger.describe())).with_job(id)
         })?;
-        job.trigger = spec;
-        job.trigger_time = Some(fire);
-        job.next_run_time = Some(jittered(trigger, fire));
-        self.update(alias, store, job).await
+        let next = jittered(trigger, fire);
+        self.edit(id, &|job| {
+            job.trigger = spec.clone();
+            job.trigger_time = Some(fire);
+            job.next_run_time = Some(next);
+            Ok(())
+        })
+        .await
     }
 
     /// Pauses a job: it keeps its trigger but has no next run time.
     pub async fn pause_job(&self, id: &str) -> Result<Job> {
         self.check_open()?;
-        let (alias, store, mut job) = self.find(id).await?;
-        job.next_run_time = None;
-        job.trigger_time = None;
-        self.update(alias, store, job).await
+        self.edit(id, &|job| {
+            job.next_run_time = None;
+            job.trigger_time = None;
+            Ok(())
+        })
+        .await
     }
 
     /// Resumes a paused job from now: the next fire time `>=` now. A job
     /// whose trigger will never fire again is removed.
     pub async fn resume_job(&self, id: &str) -> Result<Option<Job>> {
         self.check_open()?;
-        let (alias, store, mut job) = self.find(id).await?;
+        let (alias, store, job) = self.find(id).await?;
         let trigger = self
             .inner
             .triggers
@@ -241,9 +266,14 @@ impl AsyncScheduler {
             .map_err(|e| e.with_job(id))?;
         match trigger.next_fire_time(None, self.now()) {
             Some(fire) => {
-                job.trigger_time = Some(fire);
-                job.next_run_time = Some(jittered(trigger.as_ref(), fire));
-                self.update(alias, store, job).await.map(Some)
+                let next = jittered(trigger.as_ref(), fire);
+                self.edit(id, &|job| {
+                    job.trigger_time = Some(fire);
+                    job.next_run_time = Some(next);
+                    Ok(())
+                })
+                .await
+                .map(Some)
             }
             None => {
                 self.remove_from(&alias, store.as_ref(), id).await?;
@@ -282,9 +312,9 @@ impl AsyncScheduler {
         Ok(())
     }
 
-    /// Removes a job.
+    /// Removes a job (also one whose record this build cannot read).
     pub async fn remove_job(&self, id: &str) -> Result<()> {
-        let (alias, store, _) = self.find(id).await?;
+        let (alias, store, _) = self.locate(id).await?;
         self.remove_from(&alias, store.as_ref(), id).await
     }
 

@@ -18,7 +18,9 @@ mod history;
 mod types;
 
 pub use history::{RunOutcome, RunRecord};
-pub use types::{AcquiredJobs, JobList, Release, StoreCapabilities, UnreadableRecord};
+pub use types::{
+    AcquiredJobs, JobEdit, JobList, Release, Released, StoreCapabilities, UnreadableRecord,
+};
 
 use std::fmt;
 use std::time::Duration;
@@ -69,6 +71,25 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     /// [`release_job`](Self::release_job) for how the two meet).
     async fn update_job(&self, job: Job) -> Result<()>;
 
+    /// Changes job `id` atomically: reads its current record, applies
+    /// `edit` and writes the result back (keeping any lease, as
+    /// [`update_job`](Self::update_job) does), so a concurrent release is
+    /// never overwritten with stale data. Returns the changed job;
+    /// [`ErrorKind::NotFound`] if there is none; an error from `edit` leaves
+    /// the job as it was.
+    ///
+    /// The default reads and then updates, which is not atomic: stores that
+    /// several schedulers share must override it.
+    async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        let mut job = self
+            .get_job(id)
+            .await?
+            .ok_or_else(|| Error::job_not_found(id))?;
+        edit(&mut job)?;
+        self.update_job(job.clone()).await?;
+        Ok(job)
+    }
+
     /// Removes a job; [`ErrorKind::NotFound`] if there is none.
     async fn remove_job(&self, id: &str) -> Result<()>;
 
@@ -101,7 +122,7 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     /// changed the job's schedule (its next run time differs from when it
     /// was acquired: paused, resumed, rescheduled), the update wins and the
     /// lease just ends — a job paused while it was running stays paused.
-    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()>;
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released>;
 
     /// A feed that changes whenever another process changes this store's
     /// jobs, for stores that can notify (capability `notifies`); schedulers

@@ -98,3 +98,17 @@ pub enum Release {
     /// The trigger is exhausted: remove the job.
     Remove,
 }
+
+/// What [`JobStore::release_job`](super::JobStore::release_job) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Released {
+    /// The release was applied: the job was rescheduled or removed.
+    Applied,
+    /// The job's schedule was changed by an update while it was leased
+    /// (paused, resumed, rescheduled); that change was kept and only the
+    /// lease ended.
+    KeptUpdate,
+}
+
+/// An edit applied to a job by [`JobStore::modify_job`](super::JobStore::modify_job).
+pub type JobEdit<'a> = &'a (dyn Fn(&mut Job) -> crate::error::Result<()> + Send + Sync);

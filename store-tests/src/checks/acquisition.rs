@@ -1,6 +1,6 @@
 //! Due-job acquisition, leases and release.
 
-use chime_core::store::Release;
+use chime_core::store::{Release, Released};
 use chime_core::ErrorKind;
 
 use super::LEASE;
@@ -235,15 +235,19 @@ pub async fn update_keeps_the_lease(harness: &dyn StoreHarness) {
         .await
         .expect("acquire");
     assert!(stolen.jobs.is_empty(), "still leased to A");
-    for id in ["renamed", "paused"] {
+    for (id, expected) in [
+        ("renamed", Released::Applied),
+        ("paused", Released::KeptUpdate),
+    ] {
         let release = Release::Reschedule {
             next_run_time: at(70),
             trigger_time: at(70),
         };
-        store
+        let released = store
             .release_job("A", id, release)
             .await
             .expect("A still holds the lease");
+        assert_eq!(released, expected, "{id}: what the release did");
     }
     let renamed = store.get_job("renamed").await.expect("get").expect("kept");
     assert_eq!(

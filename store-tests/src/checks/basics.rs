@@ -154,3 +154,81 @@ pub async fn update_and_remove(harness: &dyn StoreHarness) {
         None
     );
 }
+
+/// `modify_job` is an atomic read-modify-write: it sees what a release
+/// wrote, an edit error changes nothing, and concurrent edits all land.
+pub async fn modify_job_is_atomic(harness: &dyn StoreHarness) {
+    use chime_core::store::Release;
+    let store = harness.new_store().await;
+    store
+        .add_job(sample_job("j", Some(at(10)), 0), false)
+        .await
+        .expect("add");
+    store
+        .acquire_due_jobs("A", at(10), 10, super::LEASE)
+        .await
+        .expect("acquire");
+    let release = Release::Reschedule {
+        next_run_time: at(70),
+        trigger_time: at(70),
+    };
+    store.release_job("A", "j", release).await.expect("release");
+    let edited = store
+        .modify_job("j", &|job| {
+            job.name = "edited".into();
+            Ok(())
+        })
+        .await
+        .expect("modify");
+    assert_eq!(
+        (edited.name.as_str(), edited.next_run_time),
+        ("edited", Some(at(70))),
+        "the edit sees the release"
+    );
+    assert_eq!(store.get_job("j").await.expect("get"), Some(edited));
+    let err = store
+        .modify_job("j", &|job| {
+            job.name = "half-done".into();
+            Err(chime_core::Error::invalid("no"))
+        })
+        .await
+        .expect_err("the edit fails");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        store.get_job("j").await.expect("get").map(|j| j.name),
+        Some("edited".into()),
+        "a failed edit changes nothing"
+    );
+    let err = store
+        .modify_job("ghost", &|_| Ok(()))
+        .await
+        .expect_err("missing");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+
+    store
+        .add_job(sample_job("counter", None, 0), false)
+        .await
+        .expect("add");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = std::sync::Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .modify_job("counter", &|job| {
+                    let n = job.args["n"].as_i64().unwrap_or(0);
+                    job.args["n"] = serde_json::json!(n + 1);
+                    Ok(())
+                })
+                .await
+                .expect("concurrent modify");
+        }));
+    }
+    for task in tasks {
+        task.await.expect("modify task");
+    }
+    let counter = store.get_job("counter").await.expect("get").expect("kept");
+    assert_eq!(
+        counter.args["n"], 9,
+        "8 concurrent increments of 1 all landed"
+    );
+}

@@ -22,7 +22,8 @@ use chime::chrono::{DateTime, Utc};
 use chime::job::Job;
 use chime::store::redis::RedisConfig;
 use chime::store::{
-    AcquiredJobs, JobList, JobStore, RedisStore, Release, RunRecord, SqliteStore, StoreCapabilities,
+    AcquiredJobs, JobEdit, JobList, JobStore, RedisStore, Release, Released, RunRecord,
+    SqliteStore, StoreCapabilities,
 };
 use chime::{AsyncScheduler, Result, SchedulerConfig, TaskContext};
 
@@ -114,7 +115,10 @@ impl JobStore for DieAfterAcquire {
         }
         Ok(acquired)
     }
-    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+    async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        self.0.modify_job(id, edit).await
+    }
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         self.0.release_job(owner, id, release).await
     }
     async fn record_run(&self, record: RunRecord) -> Result<()> {

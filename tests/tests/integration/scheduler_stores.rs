@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime::chrono::{DateTime, Utc};
 use chime::job::Job;
-use chime::store::{AcquiredJobs, JobList, JobStore, MemoryStore, Release, StoreCapabilities};
+use chime::store::{
+    AcquiredJobs, JobEdit, JobList, JobStore, MemoryStore, Release, Released, StoreCapabilities,
+};
 use chime::trigger::IntervalTrigger;
 use chime::{Error, ErrorKind, Event, NewJob, Result};
 
@@ -79,7 +81,11 @@ impl JobStore for FlakyStore {
         self.check()?;
         self.inner.acquire_due_jobs(owner, now, limit, lease).await
     }
-    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<()> {
+    async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
+        self.check()?;
+        self.inner.modify_job(id, edit).await
+    }
+    async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         self.check()?;
         self.inner.release_job(owner, id, release).await
     }
