@@ -14,7 +14,8 @@
 //! | `sql` | yes | [`store::SqliteStore`] |
 //! | `threads` | yes | [`executor::ThreadPoolExecutor`]: a bounded pool of OS threads for blocking jobs |
 //! | `redis` | no | `store::RedisStore` (needs a Redis server) |
-//! | `mongo`, `process` | no | further backends (in progress) |
+//! | `process` | no | `executor::ProcessExecutor` (Unix): jobs in child processes, the `command` task |
+//! | `mongo` | no | further backends (in progress) |
 //! | `full` | no | all of the above |
 //!
 //! ```
@@ -93,5 +94,16 @@ pub mod executor {
     #[cfg(feature = "threads")]
     pub mod threads {
         pub use chime_executor_threads::*;
+    }
+
+    #[cfg(all(feature = "process", unix))]
+    pub use chime_executor_process::{CommandSpec, ProcessExecutor};
+
+    /// The process executor (feature `process`, Unix): the `command` task
+    /// for external programs, and worker processes of your own binary
+    /// (call [`process::worker_main`] first thing in `main`).
+    #[cfg(all(feature = "process", unix))]
+    pub mod process {
+        pub use chime_executor_process::*;
     }
 }
