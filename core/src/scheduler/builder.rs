@@ -53,11 +53,11 @@ impl SchedulerBuilder {
 
     /// Adds a job store under `alias`.
     pub fn store(self, alias: impl Into<String>, store: impl JobStore) -> Self {
-        self.shared_store(alias, Arc::new(store))
+        self.store_arc(alias, Arc::new(store))
     }
 
-    /// Adds an already shared job store under `alias`.
-    pub fn shared_store(mut self, alias: impl Into<String>, store: Arc<dyn JobStore>) -> Self {
+    /// Adds a job store you keep a handle to (an `Arc`) under `alias`.
+    pub fn store_arc(mut self, alias: impl Into<String>, store: Arc<dyn JobStore>) -> Self {
         let alias = alias.into();
         if self.stores.iter().any(|(a, _)| *a == alias) {
             self.errors.push(Error::invalid(format!(

@@ -127,15 +127,21 @@ impl IntervalTrigger {
         if at < start || (!strict && at == start) {
             return Some(start);
         }
-        let step = i128::from(self.step().num_nanoseconds().unwrap_or(i64::MAX));
-        let elapsed = i128::from((at - start).num_nanoseconds().unwrap_or(i64::MAX));
+        // Exact nanosecond arithmetic in i128: no overflow for anchors
+        // centuries away or intervals of centuries.
+        let nanos = |d: TimeDelta| {
+            i128::from(d.num_seconds()) * 1_000_000_000 + i128::from(d.subsec_nanos())
+        };
+        let step = nanos(self.step());
+        let elapsed = nanos(at - start);
         let mut k = elapsed / step;
         if strict || elapsed % step != 0 {
             k += 1;
         }
         let offset = k.checked_mul(step)?;
-        let offset = i64::try_from(offset).ok()?;
-        start.checked_add_signed(TimeDelta::nanoseconds(offset))
+        let secs = i64::try_from(offset.div_euclid(1_000_000_000)).ok()?;
+        let subsec = u32::try_from(offset.rem_euclid(1_000_000_000)).ok()?;
+        start.checked_add_signed(TimeDelta::new(secs, subsec)?)
     }
 
     fn within_end(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -237,6 +243,27 @@ mod tests {
         assert_eq!(
             trig.next_fire_time(None, t("2026-06-01T12:00:01Z")),
             Some(t("2026-06-01T12:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn anchors_and_intervals_centuries_long_do_not_overflow() {
+        // Hourly from 1700: 2026-01-01T00:30 is between slots; the next is
+        // 01:00 (the grid is on whole hours, 1700-01-01 being at 00:00).
+        let trig = IntervalTrigger::seconds(3600)
+            .unwrap()
+            .starting_at(t("1700-01-01T00:00:00Z"));
+        assert_eq!(
+            trig.next_fire_time(None, t("2026-01-01T00:30:00Z")),
+            Some(t("2026-01-01T01:00:00Z"))
+        );
+        // Every 400 Gregorian years (146,097 days exactly) from 1600.
+        let trig = IntervalTrigger::new(Duration::from_secs(146_097 * 86_400))
+            .unwrap()
+            .starting_at(t("1600-03-01T00:00:00Z"));
+        assert_eq!(
+            trig.next_fire_time(None, t("2026-01-01T00:00:00Z")),
+            Some(t("2400-03-01T00:00:00Z"))
         );
     }
 

@@ -160,7 +160,7 @@ async fn run(options: Options) -> Result<()> {
     }
     let scheduler = AsyncScheduler::builder()
         .config(config)
-        .shared_store("default", store)
+        .store_arc("default", store)
         .task_blocking("append", move |ctx: TaskContext, _: serde_json::Value| {
             let times: Vec<String> = ctx
                 .scheduled_run_times

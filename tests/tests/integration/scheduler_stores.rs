@@ -94,7 +94,7 @@ impl JobStore for FlakyStore {
 #[tokio::test(start_paused = true)]
 async fn a_failing_store_is_retried_while_the_others_keep_running() {
     let flaky = Arc::new(FlakyStore::default());
-    let mut h = builder_with(|b| b.shared_store("flaky", flaky.clone()));
+    let mut h = builder_with(|b| b.store_arc("flaky", flaky.clone()));
     let every_10s = || IntervalTrigger::seconds(10).unwrap().starting_at(at(10));
     h.scheduler
         .add_job(NewJob::new("record", every_10s()).id("steady"))
@@ -165,7 +165,7 @@ async fn a_failing_store_is_retried_while_the_others_keep_running() {
 async fn an_unchanged_store_is_not_polled() {
     let store = Arc::new(FlakyStore::default());
     let h = builder_with(|b| {
-        b.shared_store("watched", store.clone())
+        b.store_arc("watched", store.clone())
             .max_sleep(Duration::from_secs(60))
     });
     h.scheduler

@@ -91,6 +91,13 @@ fn blocking_scheduler_runs_until_a_job_shuts_it_down() {
                 .next_run(NextRun::At(handle.scheduler().now())),
         )
         .unwrap();
+    // A watchdog, so a job that never fires fails the test instead of
+    // hanging it.
+    let watchdog = handle.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(PATIENCE);
+        let _ = watchdog.shutdown(Duration::from_secs(1));
+    });
     scheduler.run().unwrap();
     assert_eq!(handle.state(), SchedulerState::Shutdown);
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), "stopper");

@@ -64,7 +64,7 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let mut h = builder_with(|b| b.shared_store("sql", store.clone()));
+    let mut h = builder_with(|b| b.store_arc("sql", store.clone()));
     h.scheduler
         .add_job(
             NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
