@@ -12,8 +12,131 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the scheduler daemon until SIGINT or SIGTERM.
+    Run(RunArgs),
+    /// Manage the jobs in the configured store.
+    Jobs(Box<JobsArgs>),
     /// Print the upcoming fire times of a schedule, one RFC 3339 time per line.
     Next(NextArgs),
+}
+
+/// Logging format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The configuration file (default: ./chime.toml if present).
+    #[arg(long, short = 'c', value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+    /// Log format (the level comes from RUST_LOG, default info).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// How long to wait for running jobs at shutdown (default: the config's, or 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub shutdown_timeout: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// The configuration file naming the store (default: ./chime.toml if present).
+    #[arg(long, short = 'c', value_name = "PATH", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    pub command: JobsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs: id, next run, paused, last outcome, trigger in words.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a job running a command: chime jobs add --id ID --cron "0 2 * * *" -- PROGRAM ARGS...
+    Add(Box<AddArgs>),
+    /// Remove a job.
+    Remove {
+        /// The job id.
+        id: String,
+    },
+    /// Pause a job.
+    Pause {
+        /// The job id.
+        id: String,
+    },
+    /// Resume a paused job from now.
+    Resume {
+        /// The job id.
+        id: String,
+    },
+    /// Run a job now (a running daemon starts it; its schedule goes on).
+    Run {
+        /// The job id.
+        id: String,
+    },
+    /// Show a job's last runs.
+    History {
+        /// The job id.
+        id: String,
+        /// How many runs.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The job id (default: generated).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// A human-readable name.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    /// Run this shell script with /bin/sh -c instead of a program.
+    #[arg(long, value_name = "SCRIPT")]
+    pub shell: Option<String>,
+    /// Kill the command after this long.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Environment variable for the command, repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory for the command.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// How late a run may start ("none": however late).
+    #[arg(long, value_name = "DURATION")]
+    pub misfire_grace_time: Option<String>,
+    /// Concurrent runs allowed.
+    #[arg(long)]
+    pub max_instances: Option<u32>,
+    /// Run each missed fire instead of merging them into one run.
+    #[arg(long)]
+    pub no_coalesce: bool,
+    /// Random delay per fire.
+    #[arg(long, value_name = "DURATION")]
+    pub jitter: Option<String>,
+    /// Add it paused.
+    #[arg(long)]
+    pub paused: bool,
+    /// Replace a job with the same id.
+    #[arg(long)]
+    pub replace: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, value_name = "PROGRAM ARGS")]
+    pub argv: Vec<String>,
 }
 
 /// What to schedule: exactly one of the trigger options, plus bounds.
@@ -34,9 +157,10 @@ pub struct ScheduleArgs {
     /// A calendar interval: "1 month at 09:00", "2 weeks at 18:30", "1 year".
     #[arg(long, value_name = "SPEC", group = "trigger")]
     pub calendar: Option<String>,
-    /// IANA time zone for wall-clock fields and for times given without an offset.
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
+    /// IANA time zone for wall-clock fields and for times given without an
+    /// offset (default UTC; for `jobs add`, the scheduler's).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
     /// No fire before this time (inclusive); an interval's anchor.
     #[arg(long, value_name = "TIME")]
     pub start_date: Option<String>,

@@ -45,6 +45,7 @@ pub fn build(
     tz: Tz,
     anchor: DateTime<Utc>,
     end: Option<DateTime<Utc>>,
+    jitter: Option<std::time::Duration>,
 ) -> Result<Arc<dyn Trigger>, Error> {
     let (period_text, clock) = match spec.split_once(" at ") {
         Some((period, clock)) => (period, Some(clock.trim())),
@@ -80,6 +81,9 @@ pub fn build(
     if let Some(end) = end {
         trigger = trigger.ending_at(end);
     }
+    if let Some(jitter) = jitter {
+        trigger = trigger.with_jitter(jitter);
+    }
     Ok(Arc::new(trigger))
 }
 
@@ -97,6 +101,7 @@ mod tests {
             "2 weeks 3 days at 18:30:15",
             chime::chrono_tz::UTC,
             anchor(),
+            None,
             None,
         )
         .unwrap();
@@ -127,7 +132,7 @@ mod tests {
             "1 month at 25:00",
             "0 days",
         ] {
-            let err = build(bad_spec, chime::chrono_tz::UTC, anchor(), None).unwrap_err();
+            let err = build(bad_spec, chime::chrono_tz::UTC, anchor(), None, None).unwrap_err();
             assert!(
                 err.message().starts_with("--calendar:"),
                 "{bad_spec}: {err}"

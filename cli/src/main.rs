@@ -1,13 +1,19 @@
 //! The `chime` command.
 //!
-//! - `chime next …`: prints a schedule's upcoming fire times.
-//!
-//! The daemon (`chime run`, `chime jobs …`) arrives with its issue.
+//! - `chime run`: the scheduler daemon (a persistent cron replacement);
+//! - `chime jobs …`: manage the jobs in the configured store;
+//! - `chime next …`: print a schedule's upcoming fire times.
 
 mod args;
 mod calendar_arg;
+mod config;
+mod daemon;
+mod job_build;
+mod jobs;
+mod logging;
 mod next;
 mod schedule_args;
+mod store_url;
 mod time_arg;
 
 use std::io::Write;
@@ -27,14 +33,45 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Next(args) => next::run(&args, &mut std::io::stdout().lock()),
+        Command::Run(args) => {
+            logging::init(args.log_format, "info");
+            with_runtime(|| daemon::run(&args))
+        }
+        Command::Jobs(args) => {
+            logging::init(args::LogFormat::Text, "warn");
+            with_runtime(|| async { jobs::run(&args, &mut std::io::stdout().lock()).await })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("chime: {}", err.message());
-            ExitCode::from(EXIT_USAGE)
+            if err.kind() == chime::ErrorKind::InvalidInput {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// Runs `f` on a tokio runtime of two worker threads.
+fn with_runtime<F, Fut>(f: F) -> Result<(), chime::Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(), chime::Error>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            chime::Error::new(
+                chime::ErrorKind::Internal,
+                format!("cannot start the runtime: {e}"),
+            )
+        })?;
+    runtime.block_on(f())
 }
 
 /// Help and version go to stdout with status 0; a usage error is one line

@@ -13,12 +13,12 @@ use crate::time_arg::{parse_time, parse_zone};
 /// offset at that instant: the first is the earliest fire at or after
 /// `--from`, each next one strictly after the previous.
 pub fn run(args: &NextArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let tz = parse_zone(&args.schedule.tz)?;
+    let tz = parse_zone(args.schedule.tz.as_deref().unwrap_or("UTC"))?;
     let from = match &args.from {
         Some(text) => parse_time("--from", text, tz)?,
         None => Utc::now(),
     };
-    let built = schedule_args::build(&args.schedule, from)?;
+    let built = schedule_args::build(&args.schedule, from, None)?;
     let write_err = |e: std::io::Error| Error::invalid(format!("cannot write output: {e}"));
     if args.describe {
         writeln!(out, "{}", built.trigger.describe()).map_err(write_err)?;

@@ -20,8 +20,12 @@ pub struct BuiltSchedule {
 /// Builds the trigger the options describe. `reference` anchors an interval
 /// without a start date (first fire = reference + interval) and a calendar
 /// interval without one (its dates count from the reference's date).
-pub fn build(args: &ScheduleArgs, reference: DateTime<Utc>) -> Result<BuiltSchedule, Error> {
-    let tz = parse_zone(&args.tz)?;
+pub fn build(
+    args: &ScheduleArgs,
+    reference: DateTime<Utc>,
+    jitter: Option<std::time::Duration>,
+) -> Result<BuiltSchedule, Error> {
+    let tz = parse_zone(args.tz.as_deref().unwrap_or("UTC"))?;
     let given = [
         args.cron.is_some(),
         !args.fields.is_empty(),
@@ -90,6 +94,9 @@ pub fn build(args: &ScheduleArgs, reference: DateTime<Utc>) -> Result<BuiltSched
                 .ok_or_else(|| Error::invalid("--interval: too long"))?,
         };
         t = t.starting_at(anchor);
+        if let Some(j) = jitter {
+            t = t.with_jitter(j);
+        }
         if let Some(e) = end {
             t = t.ending_at(e);
         }
@@ -103,7 +110,7 @@ pub fn build(args: &ScheduleArgs, reference: DateTime<Utc>) -> Result<BuiltSched
         }
         Arc::new(DateTrigger::new(at))
     } else if let Some(spec) = &args.calendar {
-        crate::calendar_arg::build(spec, tz, start.unwrap_or(reference), end)?
+        crate::calendar_arg::build(spec, tz, start.unwrap_or(reference), end, jitter)?
     } else {
         return Err(Error::invalid("no schedule given"));
     };

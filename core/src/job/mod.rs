@@ -11,6 +11,7 @@ pub use id::validate_job_id;
 pub use new_job::{JobDefaults, NewJob, NextRun};
 pub use record::RECORD_VERSION;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -58,6 +59,10 @@ pub struct Job {
     /// the next fire is computed from it, so jitter never drifts a schedule.
     #[serde(default)]
     pub trigger_time: Option<DateTime<Utc>>,
+    /// Free-form key/value labels for tools (the `chime` daemon marks the
+    /// jobs that come from its configuration file with them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Job {

@@ -81,6 +81,7 @@ pub struct NewJob {
     next_run: NextRun,
     pub(crate) store: String,
     pub(crate) replace_existing: bool,
+    labels: std::collections::BTreeMap<String, String>,
 }
 
 impl NewJob {
@@ -105,6 +106,7 @@ impl NewJob {
             next_run: NextRun::FromTrigger,
             store: "default".into(),
             replace_existing: false,
+            labels: std::collections::BTreeMap::new(),
         }
     }
 
@@ -176,6 +178,12 @@ impl NewJob {
     /// Adds the job paused.
     pub fn paused(self) -> Self {
         self.next_run(NextRun::Paused)
+    }
+
+    /// Sets a label (free-form key/value metadata kept with the job).
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
     }
 
     /// Replaces an existing job with the same id instead of failing.
@@ -251,6 +259,7 @@ impl NewJob {
             priority: self.priority,
             next_run_time,
             trigger_time,
+            labels: self.labels,
         })
     }
 }

@@ -16,6 +16,11 @@ pub async fn add_get_and_round_trip(harness: &dyn StoreHarness) {
     job.max_instances = 7;
     job.executor = "threads".into();
     job.trigger_time = Some(at(9));
+    job.labels.insert("team".into(), "billing".into());
+    job.labels.insert(
+        "chime.config".into(),
+        r#"{"id":"x","cron":"0 2 * * *"}"#.into(),
+    );
     store.add_job(job.clone(), false).await.expect("add_job");
     let got = store.get_job(&job.id).await.expect("get_job");
     assert_eq!(
