@@ -18,7 +18,9 @@ pub struct ListenerId(u64);
 ///
 /// Subscribers that fall more than the channel capacity behind lose the
 /// oldest events (they see `RecvError::Lagged`); listeners are called
-/// synchronously in the scheduler and must be quick.
+/// synchronously in the scheduler and must be quick — and must not call a
+/// blocking [`SchedulerHandle`](crate::SchedulerHandle) of the same
+/// scheduler (it would wait for itself). Spawn a task for anything slow.
 pub struct EventBus {
     sender: broadcast::Sender<Event>,
     listeners: RwLock<Vec<(ListenerId, EventMask, Listener)>>,

@@ -318,15 +318,24 @@ impl AsyncScheduler {
         self.remove_from(&alias, store.as_ref(), id).await
     }
 
-    /// Removes every job, of one store or of all.
+    /// Removes every job, of one store or of all (a `JobRemoved` event for
+    /// each).
     pub async fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
         for (alias, s) in self.stores() {
             if store.is_some_and(|only| only != alias) {
                 continue;
             }
+            let list = s.list_jobs().await.map_err(|e| e.with_store(&alias))?;
             s.remove_all_jobs()
                 .await
                 .map_err(|e| e.with_store(&alias))?;
+            let ids = list.jobs.into_iter().map(|j| j.id);
+            for job_id in ids.chain(list.unreadable.into_iter().map(|u| u.job_id)) {
+                self.inner.events.emit(Event::JobRemoved {
+                    job_id,
+                    store: alias.clone(),
+                });
+            }
         }
         self.inner.wakeup.notify_one();
         Ok(())

@@ -12,11 +12,17 @@ use tokio::runtime::Runtime;
 use super::{AsyncScheduler, JobFilter, ScheduledJob, SchedulerBuilder, SchedulerState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::{Job, JobChanges, NewJob};
+use crate::store::RunRecord;
 use crate::trigger::Trigger;
 
 /// A synchronous handle to a scheduler running on its own runtime. Cheap to
 /// clone; usable from any thread that is not one of that runtime's async
 /// workers (from async code, use [`scheduler`](Self::scheduler) instead).
+///
+/// Each call blocks until the scheduler's runtime has done the work, so
+/// never call it from an event listener or an async task of the same
+/// scheduler: that waits for itself. (Blocking tasks are fine: they run on
+/// their own threads.)
 #[derive(Clone, Debug)]
 pub struct SchedulerHandle {
     scheduler: AsyncScheduler,
@@ -100,6 +106,31 @@ impl SchedulerHandle {
     pub fn remove_job(&self, id: &str) -> Result<()> {
         let id = id.to_owned();
         self.call(|s| async move { s.remove_job(&id).await })
+    }
+
+    /// See [`AsyncScheduler::remove_all_jobs`].
+    pub fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
+        let store = store.map(str::to_owned);
+        self.call(|s| async move { s.remove_all_jobs(store.as_deref()).await })
+    }
+
+    /// See [`AsyncScheduler::run_after`].
+    pub fn run_after<A: serde::Serialize>(
+        &self,
+        delay: Duration,
+        task: &str,
+        args: A,
+    ) -> Result<Job> {
+        let task = task.to_owned();
+        let args = serde_json::to_value(args)
+            .map_err(|e| Error::invalid(format!("args: cannot serialize: {e}")))?;
+        self.call(|s| async move { s.run_after(delay, &task, args).await })
+    }
+
+    /// See [`AsyncScheduler::run_history`].
+    pub fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        let id = id.to_owned();
+        self.call(|s| async move { s.run_history(&id, limit).await })
     }
 
     /// See [`AsyncScheduler::pause`].

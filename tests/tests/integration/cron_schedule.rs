@@ -1582,6 +1582,23 @@ mod props {
         }
 
         #[test]
+        fn fields_parser_never_panics_on_arbitrary_text(
+            v in prop::collection::vec(proptest::option::of(".{0,16}"), 8),
+        ) {
+            let f = CronFields {
+                year: v[0].clone(),
+                month: v[1].clone(),
+                day: v[2].clone(),
+                week: v[3].clone(),
+                day_of_week: v[4].clone(),
+                hour: v[5].clone(),
+                minute: v[6].clone(),
+                second: v[7].clone(),
+            };
+            let _ = CronSchedule::from_fields(&f);
+        }
+
+        #[test]
         fn fields_parser_never_panics(
             v in prop::collection::vec(proptest::option::of("[0-9*/,a-z -]{0,12}"), 8),
         ) {

@@ -233,3 +233,26 @@ async fn a_wall_clock_jump_forward_is_noticed_within_max_sleep() {
     assert_eq!(h.fires("hourly"), vec![at(7200)]);
     assert!(h.clock_now() - t0() <= TimeDelta::seconds(7200 + 5));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_wall_clock_jump_backward_never_runs_a_fire_twice() {
+    let h = crate::harness::builder_with(|b| b.max_sleep(Duration::from_secs(5)));
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", every_10s()).id("j"))
+        .await
+        .unwrap();
+    h.run_until(at(25)).await;
+    assert_eq!(h.fires("j"), vec![at(10), at(20)]);
+    // The wall clock steps back 15 s (25 → 10): the fires at 10 and 20 have
+    // run; the next is still 30, reached 20 s of real time later.
+    h.clock.jump(TimeDelta::seconds(-15));
+    tokio::time::sleep(Duration::from_secs(19)).await;
+    assert_eq!(
+        h.fires("j"),
+        vec![at(10), at(20)],
+        "nothing re-ran after the jump back"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.fires("j"), vec![at(10), at(20), at(30)]);
+}
