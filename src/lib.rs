@@ -15,7 +15,7 @@
 //! | `threads` | yes | [`executor::ThreadPoolExecutor`]: a bounded pool of OS threads for blocking jobs |
 //! | `redis` | no | `store::RedisStore` (needs a Redis server) |
 //! | `process` | no | `executor::ProcessExecutor` (Unix): jobs in child processes, the `command` task |
-//! | `mongo` | no | further backends (in progress) |
+//! | `mongo` | no | `store::MongoStore` (needs a MongoDB deployment) |
 //! | `full` | no | all of the above |
 //!
 //! ```
@@ -73,6 +73,15 @@ pub mod store {
     #[cfg(feature = "redis")]
     pub mod redis {
         pub use chime_store_redis::*;
+    }
+
+    #[cfg(feature = "mongo")]
+    pub use chime_store_mongo::MongoStore;
+
+    /// The MongoDB store and its settings (feature `mongo`).
+    #[cfg(feature = "mongo")]
+    pub mod mongo {
+        pub use chime_store_mongo::*;
     }
 
     /// The in-memory store (feature `memory`).

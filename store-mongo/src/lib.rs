@@ -1,4 +1,54 @@
-//! chime-store-mongo: the MongoDB job store.
+//! # chime-store-mongo
 //!
-//! Not implemented yet: this crate is filled in by the MongoDB store issue.
+//! [`MongoStore`]: a job store on MongoDB, safe for many scheduler processes.
+//!
+//! - One document per job in a configurable database and collection
+//!   (defaults: the URL's database, else `chime`; collection `jobs`), with
+//!   the job id as `_id`. The versioned record text (`Job::to_record`) is
+//!   kept verbatim, so every job round-trips exactly and records this build
+//!   cannot read are reported and kept. Beside it: the next run time (Int64
+//!   microseconds, null when paused), the priority, the lease (owner,
+//!   expiry, next run time at acquisition) and `avail`, the instant the job
+//!   can next be acquired (`max(next run time, lease expiry)`).
+//! - One compound index `{avail: 1, priority: -1, _id: 1}`, created at
+//!   [`connect`](MongoStore::connect) (idempotent; no per-operation index
+//!   work), serves due-job acquisition and the earliest next run time.
+//! - Every operation that two schedulers may race on is a single-document
+//!   atomic write: acquisition is a loop of `findOneAndUpdate` whose filter
+//!   only matches an available document, so no job is handed to two owners;
+//!   release, update-by-edit (`modify_job`) are compare-and-set on the record
+//!   text (and the lease). Batch adds run in a transaction on replica sets.
+//! - Run history is bounded per job, in the collection `<collection>.runs`.
+//! - On a replica set or sharded cluster, a change stream on the jobs
+//!   collection wakes the schedulers when another process adds, changes or
+//!   removes jobs ([`change_feed`]); on a standalone server there is no
+//!   feed and schedulers poll.
+//! - URLs `mongodb://…` and `mongodb+srv://…` (feature `srv`, on by
+//!   default; TLS with feature `tls`, on by default); credentials never
+//!   appear in logs, errors or `Debug`.
+//!
+//! ```no_run
+//! # async fn demo() -> chime_core::Result<()> {
+//! use chime_store_mongo::{MongoConfig, MongoStore};
+//! let store = MongoStore::connect(
+//!     MongoConfig::new("mongodb://127.0.0.1:27017/?replicaSet=rs0")
+//!         .database("billing")
+//!         .collection("jobs"),
+//! )
+//! .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`change_feed`]: chime_core::JobStore::change_feed
+
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod config;
+mod document;
+mod error;
+mod feed;
+mod store;
+
+pub use config::MongoConfig;
+pub use store::MongoStore;
