@@ -276,3 +276,50 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn load_text(text: &str) -> Result<Loaded, Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::invalid(e.to_string()))?;
+        let path = dir.path().join("fuzz.toml");
+        std::fs::write(&path, text).map_err(|e| Error::invalid(e.to_string()))?;
+        let loaded = load(Some(&path))?;
+        // Everything derived from the file must be an error, never a panic.
+        loaded.scheduler_config()?;
+        loaded.executor_times()?;
+        loaded.default_jitter()?;
+        Ok(loaded)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Arbitrary text never panics the loader.
+        #[test]
+        fn arbitrary_text_is_an_error_not_a_panic(text in ".{0,200}") {
+            let _ = load_text(&text);
+        }
+
+        /// Config-shaped text with random values never panics either.
+        #[test]
+        fn config_shaped_text_never_panics(
+            key in "(store|timezone|misfire_grace_time|max_instances|poll_interval|jitter|timeout)",
+            value in "(\"[ -~]{0,20}\"|[0-9-]{1,6}|true|\\[\\]|\\{\\})",
+            section in "(|\\[defaults\\]|\\[executor\\]|\\[scheduler\\]|\\[\\[job\\]\\])",
+        ) {
+            let _ = load_text(&format!("{section}\n{key} = {value}\n"));
+        }
+    }
+
+    #[test]
+    fn errors_carry_file_and_line() {
+        let err = load_text("[scheduler]\nmax_sleep = \"forever\"\n").unwrap_err();
+        assert!(
+            err.message().contains("fuzz.toml:2: max_sleep: duration"),
+            "{err}"
+        );
+    }
+}
