@@ -1,12 +1,13 @@
 //! A small scheduler process for the multi-process tests: runs an
-//! `AsyncScheduler` on an SQLite file for a while, with a task `append` that
+//! `AsyncScheduler` on a store (an SQLite file, Redis or MongoDB) for a while, with a task `append` that
 //! records each run as one line in its own log file:
 //! `job_id pid started_ms t1,t2,…` (the scheduled times the run stands for,
 //! in Unix milliseconds).
 //!
-//! Usage: `chime-test-node (--db PATH | --store URL [--prefix P]) --log-dir DIR
-//!         --run-for SECS [--lease SECS] [--die-after-acquire]`
-//! (`--store` takes `sqlite://path` or `redis://host:port`).
+//! Usage: `chime-test-node (--db PATH | --store URL [--prefix P] [--database D])
+//!         --log-dir DIR --run-for SECS [--lease SECS] [--die-after-acquire]`
+//! (`--store` takes `sqlite://path`, `redis://host:port` with a key prefix,
+//! or `mongodb://…` / `mongodb+srv://…` with a database).
 //!
 //! With `--die-after-acquire` the process aborts right after its first
 //! acquisition that returned jobs, still holding their leases.
@@ -20,9 +21,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime::chrono::{DateTime, Utc};
 use chime::job::Job;
+use chime::store::mongo::MongoConfig;
 use chime::store::redis::RedisConfig;
 use chime::store::{
-    AcquiredJobs, JobEdit, JobList, JobStore, RedisStore, Release, Released, RunRecord,
+    AcquiredJobs, JobEdit, JobList, JobStore, MongoStore, RedisStore, Release, Released, RunRecord,
     SqliteStore, StoreCapabilities,
 };
 use chime::{AsyncScheduler, Result, SchedulerConfig, TaskContext};
@@ -30,6 +32,7 @@ use chime::{AsyncScheduler, Result, SchedulerConfig, TaskContext};
 struct Options {
     store: String,
     prefix: String,
+    database: String,
     log_dir: PathBuf,
     run_for: Duration,
     lease: Option<Duration>,
@@ -40,12 +43,14 @@ fn parse() -> std::result::Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let (mut store, mut log_dir, mut run_for, mut lease, mut die) = (None, None, None, None, false);
     let mut prefix = "chime".to_owned();
+    let mut database = "chime".to_owned();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--db" => store = Some(format!("sqlite://{}", value()?)),
             "--store" => store = Some(value()?),
             "--prefix" => prefix = value()?,
+            "--database" => database = value()?,
             "--log-dir" => log_dir = Some(PathBuf::from(value()?)),
             "--run-for" => {
                 run_for = Some(Duration::from_secs_f64(
@@ -64,6 +69,7 @@ fn parse() -> std::result::Result<Options, String> {
     Ok(Options {
         store: store.ok_or("--db or --store is required")?,
         prefix,
+        database,
         log_dir: log_dir.ok_or("--log-dir is required")?,
         run_for: run_for.ok_or("--run-for is required")?,
         lease,
@@ -133,7 +139,12 @@ impl JobStore for DieAfterAcquire {
 }
 
 async fn run(options: Options) -> Result<()> {
-    let real: Arc<dyn JobStore> = if options.store.starts_with("redis") {
+    let real: Arc<dyn JobStore> = if options.store.starts_with("mongodb") {
+        Arc::new(
+            MongoStore::connect(MongoConfig::new(&options.store).database(&options.database))
+                .await?,
+        )
+    } else if options.store.starts_with("redis") {
         Arc::new(
             RedisStore::connect(RedisConfig::new(&options.store).prefix(&options.prefix)).await?,
         )

