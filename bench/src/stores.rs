@@ -1,0 +1,237 @@
+//! Opening the stores the store workloads (W5, W6) measure, by a textual
+//! spec that can be passed to child processes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chime::store::mongo::MongoConfig;
+use chime::store::redis::RedisConfig;
+use chime::store::{JobStore, MongoStore, RedisStore, SqliteStore};
+
+/// Which store and where.
+#[derive(Debug, Clone)]
+pub enum StoreSpec {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A Redis server and a key prefix private to this run.
+    Redis {
+        /// `redis://…`
+        url: String,
+        /// Key prefix.
+        prefix: String,
+    },
+    /// A MongoDB deployment and a database private to this run.
+    Mongo {
+        /// `mongodb://…`
+        url: String,
+        /// Database name.
+        database: String,
+    },
+}
+
+impl StoreSpec {
+    /// The backend's name ("sqlite", "redis").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreSpec::Sqlite(_) => "sqlite",
+            StoreSpec::Redis { .. } => "redis",
+            StoreSpec::Mongo { .. } => "mongo",
+        }
+    }
+
+    /// Command-line arguments that [`StoreSpec::from_args`] reads back.
+    pub fn to_args(&self) -> Vec<String> {
+        match self {
+            StoreSpec::Sqlite(path) => vec!["--sqlite".into(), path.display().to_string()],
+            StoreSpec::Redis { url, prefix } => vec![
+                "--redis".into(),
+                url.clone(),
+                "--prefix".into(),
+                prefix.clone(),
+            ],
+            StoreSpec::Mongo { url, database } => vec![
+                "--mongo".into(),
+                url.clone(),
+                "--prefix".into(),
+                database.clone(),
+            ],
+        }
+    }
+
+    /// From the `--sqlite PATH` / `--redis URL --prefix P` / `--mongo URL
+    /// --prefix DATABASE` options.
+    pub fn from_args(location: &Location) -> Result<Self, String> {
+        let prefix = location
+            .prefix
+            .clone()
+            .unwrap_or_else(|| "chime-bench".into());
+        match (&location.sqlite, &location.redis, &location.mongo) {
+            (Some(path), None, None) => Ok(StoreSpec::Sqlite(path.clone())),
+            (None, Some(url), None) => Ok(StoreSpec::Redis {
+                url: url.clone(),
+                prefix,
+            }),
+            (None, None, Some(url)) => Ok(StoreSpec::Mongo {
+                url: url.clone(),
+                database: prefix,
+            }),
+            _ => Err("give exactly one of --sqlite PATH, --redis URL or --mongo URL".into()),
+        }
+    }
+
+    /// Opens (connects to) the store.
+    pub async fn open(&self) -> Result<Arc<dyn JobStore>, String> {
+        match self {
+            StoreSpec::Sqlite(path) => Ok(Arc::new(
+                SqliteStore::open(path).map_err(|e| format!("sqlite {}: {e}", path.display()))?,
+            )),
+            StoreSpec::Redis { url, prefix } => Ok(Arc::new(
+                RedisStore::connect(RedisConfig::new(url).prefix(prefix))
+                    .await
+                    .map_err(|e| format!("redis: {e}"))?,
+            )),
+            StoreSpec::Mongo { url, database } => Ok(Arc::new(
+                MongoStore::connect(MongoConfig::new(url).database(database))
+                    .await
+                    .map_err(|e| format!("mongo: {e}"))?,
+            )),
+        }
+    }
+
+    /// Removes what the run left: the SQLite file (and its WAL files) or
+    /// every job under the Redis prefix.
+    pub async fn cleanup(&self, store: Option<&Arc<dyn JobStore>>) {
+        match self {
+            StoreSpec::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            StoreSpec::Redis { .. } | StoreSpec::Mongo { .. } => {
+                if let Some(store) = store {
+                    let _ = store.remove_all_jobs().await;
+                }
+            }
+        }
+    }
+}
+
+/// Where a child process finds the store: exactly one of the three.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Location {
+    /// SQLite file.
+    #[arg(long)]
+    pub sqlite: Option<PathBuf>,
+    /// Redis URL.
+    #[arg(long)]
+    pub redis: Option<String>,
+    /// MongoDB URL.
+    #[arg(long)]
+    pub mongo: Option<String>,
+    /// Redis key prefix or MongoDB database.
+    #[arg(long)]
+    pub prefix: Option<String>,
+}
+
+/// The store named `name` ("sqlite", "redis", "mongo") for a run of
+/// `workload`, or why it is skipped.
+pub fn spec_for(
+    name: &str,
+    workload: &str,
+    redis_url: Option<String>,
+    mongo_url: Option<String>,
+) -> Result<Result<StoreSpec, String>, String> {
+    let tag = crate::common::run_tag();
+    Ok(match name {
+        "sqlite" => Ok(StoreSpec::Sqlite(temp_sqlite(workload))),
+        "redis" => match crate::common::redis_url(redis_url) {
+            Some(url) => Ok(StoreSpec::Redis {
+                url,
+                prefix: format!("chime-bench-{workload}-{tag}"),
+            }),
+            None => Err("no --redis-url and CHIME_TEST_REDIS_URL is not set".into()),
+        },
+        "mongo" => match mongo_url
+            .or_else(|| std::env::var("CHIME_TEST_MONGO_URL").ok())
+            .filter(|s| !s.is_empty())
+        {
+            Some(url) => Ok(StoreSpec::Mongo {
+                url,
+                database: format!("chime_bench_{workload}_{}", tag.replace('-', "_")),
+            }),
+            None => Err("no --mongo-url and CHIME_TEST_MONGO_URL is not set".into()),
+        },
+        other => return Err(format!("unknown store {other:?} (sqlite, redis, mongo)")),
+    })
+}
+
+/// Initiates a single-member replica set on the `mongod` at `url` (a
+/// no-op when it already is one) and waits until it is a writable primary.
+pub async fn mongo_init(url: &str) -> Result<(), String> {
+    use mongodb::bson::doc;
+    use mongodb::options::ClientOptions;
+    use std::time::{Duration, Instant};
+    let code = |e: &mongodb::error::Error| match e.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(c) => Some(c.code),
+        _ => None,
+    };
+    let mut options = ClientOptions::parse(url).await.map_err(|e| e.to_string())?;
+    let set = options.repl_set_name.take().unwrap_or_else(|| "rs0".into());
+    let host = options
+        .hosts
+        .first()
+        .ok_or("the URL names no host")?
+        .to_string();
+    options.direct_connection = Some(true);
+    options.server_selection_timeout = Some(Duration::from_secs(2));
+    let client = mongodb::Client::with_options(options).map_err(|e| e.to_string())?;
+    let admin = client.database("admin");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut initiated = false;
+    loop {
+        let last = if !initiated {
+            match admin.run_command(doc! { "replSetGetStatus": 1 }).await {
+                Ok(_) => {
+                    initiated = true;
+                    String::new()
+                }
+                // 94 NotYetInitialized; 23 AlreadyInitialized.
+                Err(e) if code(&e) == Some(94) => {
+                    let config = doc! { "_id": &set, "members": [{ "_id": 0, "host": &host }] };
+                    match admin.run_command(doc! { "replSetInitiate": config }).await {
+                        Ok(_) => {
+                            initiated = true;
+                            String::new()
+                        }
+                        Err(e) if code(&e) == Some(23) => {
+                            initiated = true;
+                            String::new()
+                        }
+                        Err(e) => format!("replSetInitiate: {e}"),
+                    }
+                }
+                Err(e) => format!("replSetGetStatus: {e}"),
+            }
+        } else {
+            match admin.run_command(doc! { "hello": 1 }).await {
+                Ok(hello) if hello.get_bool("isWritablePrimary") == Ok(true) => return Ok(()),
+                Ok(_) => "not primary yet".to_owned(),
+                Err(e) => format!("hello: {e}"),
+            }
+        };
+        if Instant::now() > deadline {
+            return Err(last);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A temporary SQLite file path for this run.
+pub fn temp_sqlite(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "chime-bench-{name}-{}.db",
+        crate::common::run_tag()
+    ))
+}
