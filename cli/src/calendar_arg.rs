@@ -52,7 +52,7 @@ pub fn build(
         None => (spec, None),
     };
     let words: Vec<&str> = period_text.split_whitespace().collect();
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         return Err(bad(spec, "give the period as number-unit pairs"));
     }
     let (mut years, mut months, mut weeks, mut days) = (0u32, 0u32, 0u32, 0u32);

@@ -7,8 +7,8 @@ use chime::store::{JobStore, MemoryStore, SqliteStore};
 use chime::Error;
 
 /// Opens `sqlite://path` (relative paths against `base_dir`),
-/// `sqlite::memory:`, `memory://`, and `redis://…`/`rediss://…` when built
-/// with the `redis` feature.
+/// `sqlite::memory:`, `memory://`, `redis://…`/`rediss://…` (feature
+/// `redis`) and `mongodb://…`/`mongodb+srv://…` (feature `mongo`).
 pub async fn open_store(url: &str, base_dir: &Path) -> Result<Arc<dyn JobStore>, Error> {
     let scheme = url.split(':').next().unwrap_or_default();
     match scheme {
@@ -25,6 +25,8 @@ pub async fn open_store(url: &str, base_dir: &Path) -> Result<Arc<dyn JobStore>,
         }
         #[cfg(feature = "redis")]
         "redis" | "rediss" => Ok(Arc::new(chime::store::RedisStore::from_url(url).await?)),
+        #[cfg(feature = "mongo")]
+        "mongodb" | "mongodb+srv" => Ok(Arc::new(chime::store::MongoStore::from_url(url).await?)),
         _ => Err(Error::invalid(format!(
             "store: '{}' is not a store URL this build supports (sqlite://path, memory://{})",
             redact(url),

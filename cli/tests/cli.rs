@@ -707,3 +707,58 @@ fn config_jobs_are_upserted_and_removed_with_the_config() {
         "an unchanged config job keeps its schedule"
     );
 }
+
+#[test]
+fn jobs_commands_work_on_redis_and_mongodb_stores() {
+    let urls: Vec<String> = [
+        std::env::var("CHIME_TEST_REDIS_URL")
+            .ok()
+            .map(|u| format!("{}/7", u.trim_end_matches("/0").trim_end_matches('/'))),
+        std::env::var("CHIME_TEST_MONGO_URL").ok().map(|u| {
+            // mongodb://host:port/?options → a database of this test's own.
+            let (base, query) = u.split_once('?').unwrap_or((u.as_str(), ""));
+            let sep = if query.is_empty() { "" } else { "?" };
+            format!("{}/chime_cli_test{sep}{query}", base.trim_end_matches('/'))
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if urls.is_empty() {
+        eprintln!("skipping: no CHIME_TEST_REDIS_URL or CHIME_TEST_MONGO_URL (scripts/test.sh starts both)");
+        return;
+    }
+    for url in urls {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("chime.toml");
+        std::fs::write(&cfg, format!("store = \"{url}\"\n")).unwrap();
+        let added = chime_jobs(
+            &cfg,
+            &[
+                "add",
+                "--id",
+                "remote",
+                "--replace",
+                "--interval",
+                "1h",
+                "--",
+                "true",
+            ],
+        );
+        assert!(
+            added.status.success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let list = chime_jobs(&cfg, &["list", "--json"]);
+        let jobs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert!(
+            jobs.as_array().unwrap().iter().any(|j| j["id"] == "remote"),
+            "{url}: {jobs}"
+        );
+        assert!(
+            chime_jobs(&cfg, &["remove", "remote"]).status.success(),
+            "{url}"
+        );
+    }
+}

@@ -44,11 +44,7 @@ pub(crate) fn due_order() -> Document {
 
 /// Microseconds since the epoch, rounded up.
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
-    let mut micros = t.timestamp_micros();
-    if t.timestamp_subsec_nanos() % 1000 != 0 {
-        micros = micros.saturating_add(1);
-    }
-    micros
+    chime_core::store::index_micros(t)
 }
 
 /// Microseconds since the epoch, rounded down (for "due at or before now").

@@ -9,10 +9,7 @@ pub(crate) const TIME_WIDTH: usize = 18;
 
 /// Microseconds since the epoch, rounded up, clamped to 0..10^18, 18 digits.
 pub(crate) fn time18(t: DateTime<Utc>) -> String {
-    let mut micros = t.timestamp_micros();
-    if t.timestamp_subsec_nanos() % 1000 != 0 {
-        micros = micros.saturating_add(1);
-    }
+    let micros = chime_core::store::index_micros(t);
     format!("{:018}", micros.clamp(0, 999_999_999_999_999_999))
 }
 

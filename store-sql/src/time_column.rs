@@ -5,12 +5,7 @@ use chrono::{DateTime, Utc};
 /// Microseconds since the epoch, rounded up, so a job is never handed out
 /// before its instant.
 pub(crate) fn to_column(t: DateTime<Utc>) -> i64 {
-    let micros = t.timestamp_micros();
-    if t.timestamp_subsec_nanos() % 1000 != 0 {
-        micros.saturating_add(1)
-    } else {
-        micros
-    }
+    chime_core::store::index_micros(t)
 }
 
 /// Back from a column (exact for whole microseconds).

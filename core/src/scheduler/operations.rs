@@ -202,7 +202,7 @@ impl AsyncScheduler {
             out.extend(
                 list.jobs
                     .into_iter()
-                    .filter(|j| filter.paused.map_or(true, |p| p == j.is_paused()))
+                    .filter(|j| filter.paused.is_none_or(|p| p == j.is_paused()))
                     .map(|job| ScheduledJob {
                         store: alias.clone(),
                         job,

@@ -15,9 +15,11 @@
 //! decide what runs.
 
 mod history;
+mod time_index;
 mod types;
 
 pub use history::{RunOutcome, RunRecord};
+pub use time_index::index_micros;
 pub use types::{
     AcquiredJobs, JobEdit, JobList, Release, Released, StoreCapabilities, UnreadableRecord,
 };
