@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, lints, the whole
-# test suite (unit, integration, doc tests) and the docs build.
+# test suite (unit, integration, doc tests), every benchmark workload at a
+# smoke size (so the harness never rots) and the docs build.
 #
 # The tests need a Redis server and a MongoDB server: this script starts its
 # own `redis-server` on a free loopback port (installing Debian's package
@@ -168,6 +169,9 @@ export CHIME_REQUIRE_SERVERS=1
 
 step "cargo test --workspace"
 cargo test --workspace
+
+step "benchmark harness at smoke size"
+scripts/bench-smoke.sh
 
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
