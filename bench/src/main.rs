@@ -48,6 +48,7 @@ enum Command {
     #[command(hide = true)]
     W6Worker(w6::WorkerArgs),
     /// (internal) initiate a single-member MongoDB replica set for the bench.
+    #[cfg(feature = "mongo")]
     #[command(hide = true)]
     MongoInit {
         /// mongodb://host:port/?replicaSet=rs0
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
                     Command::W6(args) => w6::run(args).await,
                     Command::StartupProbe(args) => w5::probe(args).await,
                     Command::W6Worker(args) => w6::worker(args).await,
+                    #[cfg(feature = "mongo")]
                     Command::MongoInit { url } => stores::mongo_init(&url).await.map(|()| true),
                     Command::W1(_) => unreachable!("handled above"),
                 }

@@ -4,9 +4,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+#[cfg(feature = "mongo")]
 use chime::store::mongo::MongoConfig;
 use chime::store::redis::RedisConfig;
-use chime::store::{JobStore, MongoStore, RedisStore, SqliteStore};
+#[cfg(feature = "mongo")]
+use chime::store::MongoStore;
+use chime::store::{JobStore, RedisStore, SqliteStore};
 
 /// Which store and where.
 #[derive(Debug, Clone)]
@@ -21,6 +24,7 @@ pub enum StoreSpec {
         prefix: String,
     },
     /// A MongoDB deployment and a database private to this run.
+    #[cfg_attr(not(feature = "mongo"), allow(dead_code))]
     Mongo {
         /// `mongodb://…`
         url: String,
@@ -90,11 +94,16 @@ impl StoreSpec {
                     .await
                     .map_err(|e| format!("redis: {e}"))?,
             )),
+            #[cfg(feature = "mongo")]
             StoreSpec::Mongo { url, database } => Ok(Arc::new(
                 MongoStore::connect(MongoConfig::new(url).database(database))
                     .await
                     .map_err(|e| format!("mongo: {e}"))?,
             )),
+            #[cfg(not(feature = "mongo"))]
+            StoreSpec::Mongo { .. } => {
+                Err("chime-bench was built without the mongo feature".into())
+            }
         }
     }
 
@@ -153,6 +162,9 @@ pub fn spec_for(
             }),
             None => Err("no --redis-url and CHIME_TEST_REDIS_URL is not set".into()),
         },
+        "mongo" if !cfg!(feature = "mongo") => {
+            Err("chime-bench was built without the mongo feature".into())
+        }
         "mongo" => match mongo_url
             .or_else(|| std::env::var("CHIME_TEST_MONGO_URL").ok())
             .filter(|s| !s.is_empty())
@@ -167,6 +179,7 @@ pub fn spec_for(
     })
 }
 
+#[cfg(feature = "mongo")]
 /// Initiates a single-member replica set on the `mongod` at `url` (a
 /// no-op when it already is one) and waits until it is a writable primary.
 pub async fn mongo_init(url: &str) -> Result<(), String> {
