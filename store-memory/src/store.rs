@@ -93,17 +93,13 @@ impl JobStore for MemoryStore {
     }
 
     async fn list_jobs(&self) -> Result<JobList> {
-        let mut jobs: Vec<Job> = self.state().jobs.values().map(|e| e.job.clone()).collect();
-        jobs.sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
-            (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.id.cmp(&b.id),
-        });
-        Ok(JobList {
+        let jobs: Vec<Job> = self.state().jobs.values().map(|e| e.job.clone()).collect();
+        let mut list = JobList {
             jobs,
             unreadable: Vec::new(),
-        })
+        };
+        list.sort();
+        Ok(list)
     }
 
     async fn update_job(&self, job: Job) -> Result<()> {

@@ -102,14 +102,7 @@ pub(crate) fn decode(id: &str, doc: &Document) -> Result<Job, UnreadableRecord> 
     let text = doc
         .get_str(RECORD)
         .map_err(|_| unreadable("the document has no record text".into()))?;
-    match Job::from_record(text) {
-        Ok(job) if job.id == id => Ok(job),
-        Ok(job) => Err(unreadable(format!(
-            "record holds id '{}' but is stored under '{id}'",
-            job.id
-        ))),
-        Err(e) => Err(unreadable(e.message().to_owned())),
-    }
+    chime_core::store::decode_record(id, text)
 }
 
 /// The `_id` of a job document as text (ids are strings; anything else was

@@ -425,14 +425,7 @@ impl JobStore for MongoStore {
                 Err(u) => list.unreadable.push(u),
             }
         }
-        list.jobs
-            .sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
-                (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => a.id.cmp(&b.id),
-            });
-        list.unreadable.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        list.sort();
         Ok(list)
     }
 

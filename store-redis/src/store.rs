@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
     AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
-    UnreadableRecord,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -75,20 +74,7 @@ impl KindName for redis::RedisError {
     }
 }
 
-fn decode(id: &str, text: &str) -> std::result::Result<Job, UnreadableRecord> {
-    let unreadable = |reason: String| UnreadableRecord {
-        job_id: id.to_owned(),
-        reason,
-    };
-    match Job::from_record(text) {
-        Ok(job) if job.id == id => Ok(job),
-        Ok(job) => Err(unreadable(format!(
-            "record holds id '{}' but is stored under '{id}'",
-            job.id
-        ))),
-        Err(e) => Err(unreadable(e.message().to_owned())),
-    }
-}
+use chime_core::store::decode_record as decode;
 
 fn text(value: &Value) -> Option<String> {
     match value {
@@ -256,19 +242,9 @@ impl JobStore for RedisStore {
             .map_err(self.fail("HGETALL"))?;
         let mut list = JobList::default();
         for (id, text) in all {
-            match decode(&id, &text) {
-                Ok(job) => list.jobs.push(job),
-                Err(u) => list.unreadable.push(u),
-            }
+            list.push_record(&id, &text);
         }
-        list.jobs
-            .sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
-                (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => a.id.cmp(&b.id),
-            });
-        list.unreadable.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        list.sort();
         Ok(list)
     }
 

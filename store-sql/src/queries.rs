@@ -3,9 +3,7 @@
 //! `BEGIN IMMEDIATE` transaction, so other processes cannot interleave.
 
 use chime_core::job::Job;
-use chime_core::store::{
-    AcquiredJobs, JobList, Release, Released, RunOutcome, RunRecord, UnreadableRecord,
-};
+use chime_core::store::{AcquiredJobs, JobList, Release, Released, RunOutcome, RunRecord};
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{
@@ -36,21 +34,7 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
         .map_err(sql_error)
 }
 
-/// Decodes a stored record, checking it belongs under `id`.
-fn decode(id: &str, text: &str) -> std::result::Result<Job, UnreadableRecord> {
-    let unreadable = |reason: String| UnreadableRecord {
-        job_id: id.to_owned(),
-        reason,
-    };
-    match Job::from_record(text) {
-        Ok(job) if job.id == id => Ok(job),
-        Ok(job) => Err(unreadable(format!(
-            "record holds id '{}' but is stored under '{id}'",
-            job.id
-        ))),
-        Err(e) => Err(unreadable(e.message().to_owned())),
-    }
-}
+use chime_core::store::decode_record as decode;
 
 fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
     let text = job.to_record()?;

@@ -21,7 +21,8 @@ mod types;
 pub use history::{RunOutcome, RunRecord};
 pub use time_index::index_micros;
 pub use types::{
-    AcquiredJobs, JobEdit, JobList, Release, Released, StoreCapabilities, UnreadableRecord,
+    decode_record, AcquiredJobs, JobEdit, JobList, Release, Released, StoreCapabilities,
+    UnreadableRecord,
 };
 
 use std::fmt;

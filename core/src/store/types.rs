@@ -74,6 +74,53 @@ pub struct JobList {
     pub unreadable: Vec<UnreadableRecord>,
 }
 
+impl JobList {
+    /// Adds a stored record: decoded into `jobs`, or reported in
+    /// `unreadable` (see [`decode_record`]).
+    pub fn push_record(&mut self, id: &str, text: &str) {
+        match decode_record(id, text) {
+            Ok(job) => self.jobs.push(job),
+            Err(unreadable) => self.unreadable.push(unreadable),
+        }
+    }
+
+    /// Puts the jobs in the contract's order — next run time ascending,
+    /// ties by id, paused last by id — and the unreadable records by id.
+    pub fn sort(&mut self) {
+        self.jobs
+            .sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
+                (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.id.cmp(&b.id),
+            });
+        self.unreadable.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+    }
+}
+
+/// Decodes record `text` stored under job id `id`: the job, or why it
+/// cannot be used (not a record, a newer format, or a record of another id).
+///
+/// ```
+/// use chime_core::store::decode_record;
+/// let bad = decode_record("nightly", "{not json").unwrap_err();
+/// assert_eq!(bad.job_id, "nightly");
+/// ```
+pub fn decode_record(id: &str, text: &str) -> Result<Job, UnreadableRecord> {
+    let unreadable = |reason: String| UnreadableRecord {
+        job_id: id.to_owned(),
+        reason,
+    };
+    match Job::from_record(text) {
+        Ok(job) if job.id == id => Ok(job),
+        Ok(job) => Err(unreadable(format!(
+            "record holds id '{}' but is stored under '{id}'",
+            job.id
+        ))),
+        Err(e) => Err(unreadable(e.message().to_owned())),
+    }
+}
+
 /// The result of [`JobStore::acquire_due_jobs`](super::JobStore::acquire_due_jobs).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcquiredJobs {
