@@ -99,7 +99,10 @@ impl Inner {
         job: Job,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let trigger = match self.triggers.decode(&job.trigger) {
+        let trigger = match self
+            .trigger_cache
+            .decode(&self.triggers, alias, &job.id, &job.trigger)
+        {
             Ok(trigger) => trigger,
             Err(e) => {
                 self.report_unusable(alias, &job.id, e.message());
@@ -150,6 +153,9 @@ impl Inner {
         }
         if !plan.runs.is_empty() {
             self.submit(alias, &job, runnable, plan.runs);
+        }
+        if release == Release::Remove {
+            self.trigger_cache.forget(alias, &job.id);
         }
         if release == Release::Remove && released == Released::Applied {
             self.events.emit(Event::JobRemoved {

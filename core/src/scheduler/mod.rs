@@ -15,6 +15,7 @@ pub(crate) mod jitter;
 mod operations;
 mod run_loop;
 mod sync_handle;
+mod trigger_cache;
 
 pub use builder::SchedulerBuilder;
 pub use config::SchedulerConfig;
@@ -82,6 +83,8 @@ pub(crate) struct Inner {
     pub loop_task: Mutex<Option<JoinHandle<()>>>,
     /// Jobs already reported as unusable, so they are reported once.
     pub reported_unusable: Mutex<HashSet<(String, String)>>,
+    /// Decoded triggers of recently fired jobs.
+    pub trigger_cache: trigger_cache::TriggerCache,
 }
 
 /// An async scheduler running on the caller's tokio runtime. Cheap to clone:
@@ -149,6 +152,7 @@ impl AsyncScheduler {
                 cancel_runs: CancellationToken::new(),
                 loop_task: Mutex::new(None),
                 reported_unusable: Mutex::new(HashSet::new()),
+                trigger_cache: trigger_cache::TriggerCache::default(),
             }),
         }
     }

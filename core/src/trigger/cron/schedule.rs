@@ -116,6 +116,10 @@ impl CronSchedule {
         } else {
             t
         };
+        if tz == Tz::UTC {
+            // No transitions: wall time is UTC; skip the zone machinery.
+            return self.next_local_match(u.naive_utc()).map(|n| n.and_utc());
+        }
         // Each round either returns or moves `u` to a fall-back transition
         // instant; a handful of rounds is plenty.
         for _ in 0..16 {
