@@ -205,6 +205,41 @@ pub(crate) struct DayRule {
     pub weeks: Option<u64>,
 }
 
+/// [`DayRule`]'s matching days for every month shape (first weekday ×
+/// length 28..=31), computed once per schedule so the search only looks
+/// them up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MonthMasks([[u64; 4]; 7]);
+
+impl MonthMasks {
+    pub fn new(rule: &DayRule) -> Self {
+        let mut table = [[0u64; 4]; 7];
+        for (wd1, row) in table.iter_mut().enumerate() {
+            for (i, mask) in row.iter_mut().enumerate() {
+                *mask = rule.mask_without_weeks(28 + i as u32, wd1 as u32);
+            }
+        }
+        MonthMasks(table)
+    }
+
+    /// Matching days (bits 1..=31) in `month` of `year`.
+    pub fn get(&self, rule: &DayRule, year: i32, month: u32) -> u64 {
+        let len = days_in_month(year, month);
+        let wd1 = weekday(year, month, 1);
+        let row = self.0.get(wd1 as usize).copied().unwrap_or_default();
+        let mut mask = row
+            .get(len.saturating_sub(28) as usize)
+            .copied()
+            .unwrap_or(0);
+        if let Some(weeks) = rule.weeks {
+            if mask != 0 {
+                mask &= week_mask(year, month, len, wd1, weeks);
+            }
+        }
+        mask
+    }
+}
+
 impl DayRule {
     /// Matching days of the month, ignoring the ISO-week restriction.
     fn mask_without_weeks(&self, len: u32, wd1: u32) -> u64 {
@@ -214,19 +249,6 @@ impl DayRule {
             DayCombine::And => a & b,
             DayCombine::Or => a | b,
         }
-    }
-
-    /// Bitset of matching days (bits 1..=31) in `month` of `year`.
-    pub fn month_mask(&self, year: i32, month: u32) -> u64 {
-        let len = days_in_month(year, month);
-        let wd1 = weekday(year, month, 1);
-        let mut mask = self.mask_without_weeks(len, wd1);
-        if let Some(weeks) = self.weeks {
-            if mask != 0 {
-                mask &= week_mask(year, month, len, wd1, weeks);
-            }
-        }
-        mask
     }
 
     /// Whether any day of any month in `months` can ever match (ignoring the

@@ -23,7 +23,7 @@ use chrono::{
 use chrono_tz::{GapInfo, Tz};
 
 use super::error::CronError;
-use super::field::{next_bit, DayRule, YearSet, MAX_YEAR};
+use super::field::{next_bit, DayRule, MonthMasks, YearSet, MAX_YEAR};
 use super::fields::CronFields;
 
 /// A parsed cron schedule. It is timezone-agnostic: the zone is supplied to
@@ -34,6 +34,8 @@ pub struct CronSchedule {
     pub(crate) minutes: u64,
     pub(crate) hours: u64,
     pub(crate) days: DayRule,
+    /// `days` evaluated for every month shape.
+    pub(crate) month_masks: MonthMasks,
     pub(crate) months: u64,
     pub(crate) years: YearSet,
     pub(crate) wildcard: bool,
@@ -80,7 +82,9 @@ impl CronSchedule {
             && months != 0
             && days.can_match_in(months)
             && !matches!(&years, YearSet::Ranges(r) if r.is_empty());
+        let month_masks = MonthMasks::new(&days);
         CronSchedule {
+            month_masks,
             seconds,
             minutes,
             hours,
@@ -259,7 +263,7 @@ impl CronSchedule {
             let mask = match cached_mask {
                 Some((cy, cm, mask)) if cy == year && cm == month => mask,
                 _ => {
-                    let mask = self.days.month_mask(year, month);
+                    let mask = self.month_masks.get(&self.days, year, month);
                     cached_mask = Some((year, month, mask));
                     mask
                 }
