@@ -234,20 +234,20 @@ pub(crate) fn acquire_due_jobs(
             .map_err(sql_error)?;
         rows.collect::<rusqlite::Result<_>>().map_err(sql_error)?
     };
-    {
-        let mut lease = tx
-            .prepare_cached(
-                "UPDATE chime_jobs
-                 SET lease_owner = ?2, lease_expires = ?3, lease_next = next_run_time,
-                     available_at = MAX(COALESCE(next_run_time, ?3), ?3)
-                 WHERE id = ?1",
-            )
-            .map_err(sql_error)?;
-        for (id, _) in &due {
-            lease
-                .execute(params![id, owner, expires])
-                .map_err(sql_error)?;
-        }
+    if !due.is_empty() {
+        // One statement leases the whole batch (ids passed as a JSON array).
+        let ids: Vec<&str> = due.iter().map(|(id, _)| id.as_str()).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| {
+            Error::new(ErrorKind::Internal, "cannot encode the batch of ids").with_source(e)
+        })?;
+        tx.prepare_cached(
+            "UPDATE chime_jobs
+             SET lease_owner = ?2, lease_expires = ?3, lease_next = next_run_time,
+                 available_at = MAX(COALESCE(next_run_time, ?3), ?3)
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .and_then(|mut lease| lease.execute(params![ids, owner, expires]))
+        .map_err(sql_error)?;
     }
     tx.commit().map_err(sql_error)?;
     let mut acquired = AcquiredJobs::default();
