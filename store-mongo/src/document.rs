@@ -30,6 +30,8 @@ pub(crate) const AVAIL: &str = "avail";
 pub(crate) const LEASE_OWNER: &str = "lease_owner";
 pub(crate) const LEASE_EXPIRES: &str = "lease_expires";
 pub(crate) const LEASE_NEXT: &str = "lease_next";
+/// Identifies one acquisition, to read back exactly the documents it claimed.
+pub(crate) const LEASE_TOKEN: &str = "lease_token";
 
 /// Name of the due-job index.
 pub(crate) const DUE_INDEX: &str = "chime_due";

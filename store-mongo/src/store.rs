@@ -24,7 +24,7 @@ use crate::config::{url_secret, MongoConfig};
 use crate::document::{
     decode, due_order, id_of, instant, int_field, job_document, micros, micros_floor,
     rewrite_pipeline, AVAIL, DUE_INDEX, HISTORY_INDEX, LEASE_EXPIRES, LEASE_NEXT, LEASE_OWNER,
-    NEXT, PRIORITY, RECORD,
+    LEASE_TOKEN, NEXT, PRIORITY, RECORD,
 };
 use crate::error::{code, mongo_error, scrub, DUPLICATE_KEY};
 use crate::feed::spawn_listener;
@@ -535,30 +535,68 @@ impl JobStore for MongoStore {
         // Available at or before now: scheduled (`avail` is null when
         // paused), due, and not under an unexpired lease.
         let available = doc! { AVAIL: { "$lte": micros_floor(now) } };
+        let token = mongodb::bson::oid::ObjectId::new();
         let claim = vec![doc! {
             "$set": {
                 LEASE_OWNER: { "$literal": owner },
                 LEASE_EXPIRES: expires,
                 LEASE_NEXT: format!("${NEXT}"),
+                LEASE_TOKEN: token,
                 AVAIL: { "$max": [format!("${NEXT}"), expires] },
             }
         }];
         let mut acquired = AcquiredJobs::default();
-        // One atomic find-and-modify per job: the filter matches only
-        // documents still available, so a document claimed by a concurrent
-        // acquirer in between is skipped, never claimed twice.
-        for _ in 0..limit {
-            let claimed = self
-                .jobs
-                .find_one_and_update(available.clone(), claim.clone())
-                .sort(due_order())
-                .projection(doc! { RECORD: 1 })
-                .await
-                .map_err(self.fail("acquire"))?;
-            let Some(doc) = claimed else { break };
-            match decode(&id_of(&doc), &doc) {
-                Ok(job) => acquired.jobs.push(job),
-                Err(u) => acquired.unreadable.push(u),
+        // Three round trips per batch: the candidates in due order; one
+        // update that claims those still available (each document's update
+        // is atomic and re-checks the filter, so a document a concurrent
+        // acquirer claimed in between is skipped, never claimed twice); and
+        // the documents this acquisition's token actually claimed.
+        let candidates: Vec<Document> = self
+            .jobs
+            .find(available.clone())
+            .sort(due_order())
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(self.fail("acquire"))?
+            .try_collect()
+            .await
+            .map_err(self.fail("acquire"))?;
+        if candidates.is_empty() {
+            return Ok(acquired);
+        }
+        let ids: Vec<Bson> = candidates
+            .iter()
+            .filter_map(|d| d.get("_id").cloned())
+            .collect();
+        let mut claimable = available;
+        claimable.insert("_id", doc! { "$in": ids.clone() });
+        self.jobs
+            .update_many(claimable, claim)
+            .await
+            .map_err(self.fail("acquire"))?;
+        let claimed: Vec<Document> = self
+            .jobs
+            .find(doc! { "_id": { "$in": ids.clone() }, LEASE_TOKEN: token })
+            .projection(doc! { RECORD: 1 })
+            .await
+            .map_err(self.fail("acquire"))?
+            .try_collect()
+            .await
+            .map_err(self.fail("acquire"))?;
+        let mut by_id: std::collections::HashMap<String, Document> =
+            claimed.into_iter().map(|d| (id_of(&d), d)).collect();
+        // In due order, as the candidates came.
+        for id in ids {
+            let key = match &id {
+                Bson::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(doc) = by_id.remove(&key) {
+                match decode(&key, &doc) {
+                    Ok(job) => acquired.jobs.push(job),
+                    Err(u) => acquired.unreadable.push(u),
+                }
             }
         }
         Ok(acquired)
