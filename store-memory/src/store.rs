@@ -53,6 +53,48 @@ impl Default for MemoryStore {
     }
 }
 
+/// Ends `owner`'s lease on `id` under the state lock (see
+/// [`JobStore::release_job`]).
+fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) -> Result<Released> {
+    let (held, rescheduled) = match state.jobs.get(id) {
+        None => return Err(Error::job_not_found(id)),
+        Some(entry) => match &entry.lease {
+            Some(lease) => (
+                lease.owner == owner,
+                lease.acquired_next != entry.job.next_run_time,
+            ),
+            None => (false, false),
+        },
+    };
+    if !held {
+        return Err(Error::new(
+            ErrorKind::LeaseLost,
+            format!("owner '{owner}' does not hold the lease"),
+        )
+        .with_job(id));
+    }
+    let Some(mut entry) = state.take(id) else {
+        return Err(Error::job_not_found(id));
+    };
+    if rescheduled {
+        // Paused, resumed or rescheduled while leased: that wins.
+        entry.lease = None;
+        state.put(entry);
+        return Ok(Released::KeptUpdate);
+    }
+    if let Release::Reschedule {
+        next_run_time,
+        trigger_time,
+    } = release
+    {
+        entry.lease = None;
+        entry.job.next_run_time = Some(next_run_time);
+        entry.job.trigger_time = Some(trigger_time);
+        state.put(entry);
+    }
+    Ok(Released::Applied)
+}
+
 fn conflict(id: &str) -> Error {
     Error::new(ErrorKind::Conflict, "a job with this id already exists").with_job(id)
 }
@@ -188,49 +230,32 @@ impl JobStore for MemoryStore {
     }
 
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
-        let mut state = self.state();
-        let (held, rescheduled) = match state.jobs.get(id) {
-            None => return Err(Error::job_not_found(id)),
-            Some(entry) => match &entry.lease {
-                Some(lease) => (
-                    lease.owner == owner,
-                    lease.acquired_next != entry.job.next_run_time,
-                ),
-                None => (false, false),
-            },
-        };
-        if !held {
-            return Err(Error::new(
-                ErrorKind::LeaseLost,
-                format!("owner '{owner}' does not hold the lease"),
-            )
-            .with_job(id));
+        let released = release_locked(&mut self.state(), owner, id, release);
+        if matches!(release, Release::Remove) && matches!(released, Ok(Released::Applied)) {
+            self.history().forget(id);
         }
-        let Some(mut entry) = state.take(id) else {
-            return Err(Error::job_not_found(id));
+        released
+    }
+
+    async fn release_jobs(
+        &self,
+        owner: &str,
+        releases: &[(String, Release)],
+    ) -> Vec<Result<Released>> {
+        let results: Vec<Result<Released>> = {
+            let mut state = self.state();
+            releases
+                .iter()
+                .map(|(id, release)| release_locked(&mut state, owner, id, *release))
+                .collect()
         };
-        if rescheduled {
-            // Paused, resumed or rescheduled while leased: that wins.
-            entry.lease = None;
-            state.put(entry);
-            return Ok(Released::KeptUpdate);
-        }
-        match release {
-            Release::Reschedule {
-                next_run_time,
-                trigger_time,
-            } => {
-                entry.lease = None;
-                entry.job.next_run_time = Some(next_run_time);
-                entry.job.trigger_time = Some(trigger_time);
-                state.put(entry);
-            }
-            Release::Remove => {
-                drop(state);
-                self.history().forget(id);
+        let mut history = self.history();
+        for ((id, release), result) in releases.iter().zip(&results) {
+            if matches!(release, Release::Remove) && matches!(result, Ok(Released::Applied)) {
+                history.forget(id);
             }
         }
-        Ok(Released::Applied)
+        results
     }
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {

@@ -693,6 +693,21 @@ impl JobStore for MongoStore {
         .with_job(id))
     }
 
+    async fn release_jobs(
+        &self,
+        owner: &str,
+        releases: &[(String, Release)],
+    ) -> Vec<Result<Released>> {
+        // Each release is its own compare-and-set; sent together, they share
+        // the round trips instead of queueing one after the other.
+        futures::future::join_all(
+            releases
+                .iter()
+                .map(|(id, release)| self.release_job(owner, id, *release)),
+        )
+        .await
+    }
+
     async fn record_run(&self, record: RunRecord) -> Result<()> {
         let keep = self.config.history_limit;
         if keep == 0 {

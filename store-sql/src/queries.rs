@@ -260,13 +260,8 @@ pub(crate) fn acquire_due_jobs(
     Ok(acquired)
 }
 
-pub(crate) fn release_job(
-    conn: &mut Connection,
-    owner: &str,
-    id: &str,
-    release: Release,
-) -> Result<Released> {
-    let tx = immediate(conn)?;
+/// One release inside the caller's transaction.
+fn release_in(tx: &Transaction<'_>, owner: &str, id: &str, release: Release) -> Result<Released> {
     type LeaseRow = (Option<String>, String, Option<i64>, Option<i64>);
     let row: Option<LeaseRow> = tx
         .query_row(
@@ -295,7 +290,6 @@ pub(crate) fn release_job(
             [id],
         )
         .map_err(sql_error)?;
-        tx.commit().map_err(sql_error)?;
         return Ok(Released::KeptUpdate);
     }
     match release {
@@ -323,8 +317,45 @@ pub(crate) fn release_job(
                 .map_err(sql_error)?;
         }
     }
-    tx.commit().map_err(sql_error)?;
     Ok(Released::Applied)
+}
+
+pub(crate) fn release_job(
+    conn: &mut Connection,
+    owner: &str,
+    id: &str,
+    release: Release,
+) -> Result<Released> {
+    let tx = immediate(conn)?;
+    let released = release_in(&tx, owner, id, release)?;
+    tx.commit().map_err(sql_error)?;
+    Ok(released)
+}
+
+/// Several releases in one transaction; a database failure fails them all
+/// (nothing is committed), a job that is gone or not ours fails only itself.
+pub(crate) fn release_jobs(
+    conn: &mut Connection,
+    owner: &str,
+    releases: &[(String, Release)],
+) -> Result<Vec<Result<Released>>> {
+    let tx = immediate(conn)?;
+    let mut results = Vec::with_capacity(releases.len());
+    for (id, release) in releases {
+        match release_in(&tx, owner, id, *release) {
+            Err(e)
+                if !matches!(
+                    e.kind(),
+                    ErrorKind::LeaseLost | ErrorKind::NotFound | ErrorKind::UnreadableRecord
+                ) =>
+            {
+                return Err(e);
+            }
+            result => results.push(result),
+        }
+    }
+    tx.commit().map_err(sql_error)?;
+    Ok(results)
 }
 
 fn outcome_text(outcome: RunOutcome) -> String {

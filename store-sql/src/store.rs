@@ -186,6 +186,29 @@ impl JobStore for SqliteStore {
             .await
     }
 
+    async fn release_jobs(
+        &self,
+        owner: &str,
+        releases: &[(String, Release)],
+    ) -> Vec<Result<Released>> {
+        let (owner, batch) = (owner.to_owned(), releases.to_vec());
+        match self
+            .conn
+            .call(move |c| queries::release_jobs(c, &owner, &batch))
+            .await
+        {
+            Ok(results) => results,
+            Err(e) => releases
+                .iter()
+                .map(|(id, _)| {
+                    Err(Error::new(e.kind(), e.message())
+                        .set_temporary(e.is_retryable())
+                        .with_job(id))
+                })
+                .collect(),
+        }
+    }
+
     async fn record_run(&self, record: RunRecord) -> Result<()> {
         let keep = self.config.history_limit;
         self.conn

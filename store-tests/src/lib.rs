@@ -55,6 +55,7 @@ pub async fn run_all(harness: &dyn StoreHarness) {
     acquire_due_jobs_order_and_limit(harness).await;
     leases_exclude_until_expiry(harness).await;
     release_reschedules_or_removes(harness).await;
+    release_jobs_reports_each_entry(harness).await;
     update_keeps_the_lease(harness).await;
     foreign_tasks_and_trigger_kinds_are_kept(harness).await;
     unreadable_records_are_reported_and_kept(harness).await;

@@ -32,6 +32,14 @@ pub(crate) struct StoreTick {
     pub more_due: bool,
 }
 
+/// A due job, planned and waiting for its release.
+pub(crate) struct Prepared {
+    job: Job,
+    runnable: Runnable,
+    plan: super::fire_plan::FirePlan,
+    release: Release,
+}
+
 /// A job that passed the checks and can run here.
 pub(crate) struct Runnable {
     pub task: TaskFn,
@@ -55,11 +63,27 @@ impl Inner {
         for record in &acquired.unreadable {
             self.report_unusable(alias, &record.job_id, &record.reason);
         }
-        // One job's failure (a busy store on its release) does not hold
-        // back the rest of the batch; the first error is reported after.
+        // Plan every job of the batch, release them all in one store call,
+        // then start the runs. One job's failure (a busy store on its
+        // release) does not hold back the rest; the first error is reported
+        // after.
+        let prepared: Vec<Prepared> = acquired
+            .jobs
+            .into_iter()
+            .filter_map(|job| self.prepare_due_job(alias, job, now))
+            .collect();
+        let releases: Vec<(String, Release)> = prepared
+            .iter()
+            .map(|p| (p.job.id.clone(), p.release))
+            .collect();
+        let results = if releases.is_empty() {
+            Vec::new()
+        } else {
+            store.release_jobs(&self.owner, &releases).await
+        };
         let mut first_error = None;
-        for job in acquired.jobs {
-            if let Err(error) = self.dispatch_due_job(alias, store, job, now).await {
+        for (prepared, result) in prepared.into_iter().zip(results) {
+            if let Err(error) = self.start_due_job(alias, prepared, result) {
                 first_error.get_or_insert(error);
             }
         }
@@ -92,13 +116,14 @@ impl Inner {
         Some(Runnable { task, executor })
     }
 
-    async fn dispatch_due_job(
+    /// Plans a due job: what runs, what is missed, how its lease ends.
+    /// `None` when the job cannot be run here (reported, left leased).
+    fn prepare_due_job(
         self: &Arc<Self>,
         alias: &str,
-        store: &dyn JobStore,
         job: Job,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Option<Prepared> {
         let trigger = match self
             .trigger_cache
             .decode(&self.triggers, alias, &job.id, &job.trigger)
@@ -106,14 +131,12 @@ impl Inner {
             Ok(trigger) => trigger,
             Err(e) => {
                 self.report_unusable(alias, &job.id, e.message());
-                return Ok(());
+                return None;
             }
         };
         // Left leased when unusable: looked at again when the lease expires,
         // and free for another scheduler that can run it.
-        let Some(runnable) = self.runnable(alias, &job) else {
-            return Ok(());
-        };
+        let runnable = self.runnable(alias, &job)?;
         self.clear_unusable(alias, &job.id);
         let first = job.scheduled_fire_time().unwrap_or(now);
         // Lateness of the first fire counts from when it was due (its
@@ -134,7 +157,28 @@ impl Inner {
             },
             None => Release::Remove,
         };
-        let released = match store.release_job(&self.owner, &job.id, release).await {
+        Some(Prepared {
+            job,
+            runnable,
+            plan,
+            release,
+        })
+    }
+
+    /// Reports and starts a planned job once its release is known.
+    fn start_due_job(
+        self: &Arc<Self>,
+        alias: &str,
+        prepared: Prepared,
+        released: Result<Released>,
+    ) -> Result<()> {
+        let Prepared {
+            job,
+            runnable,
+            plan,
+            release,
+        } = prepared;
+        let released = match released {
             Ok(released) => released,
             Err(e) if matches!(e.kind(), ErrorKind::LeaseLost | ErrorKind::NotFound) => {
                 tracing::debug!(job_id = %job.id, store = %alias, error = %e, "job changed hands before release; not running it");

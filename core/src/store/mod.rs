@@ -127,6 +127,23 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     /// lease just ends — a job paused while it was running stays paused.
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released>;
 
+    /// Ends several of `owner`'s leases: one result per entry, in order,
+    /// each as [`release_job`](Self::release_job) would give it. Stores that
+    /// can do it in one transaction or round trip override this (the
+    /// scheduler releases a whole acquired batch at once); the default
+    /// releases one by one.
+    async fn release_jobs(
+        &self,
+        owner: &str,
+        releases: &[(String, Release)],
+    ) -> Vec<Result<Released>> {
+        let mut results = Vec::with_capacity(releases.len());
+        for (id, release) in releases {
+            results.push(self.release_job(owner, id, *release).await);
+        }
+        results
+    }
+
     /// A feed that changes whenever another process changes this store's
     /// jobs, for stores that can notify (capability `notifies`); schedulers
     /// wake on it instead of waiting for their next poll. `None` (the

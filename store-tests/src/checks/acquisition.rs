@@ -269,3 +269,61 @@ pub async fn update_keeps_the_lease(harness: &dyn StoreHarness) {
         "and is not handed out"
     );
 }
+
+/// `release_jobs` gives one result per entry, in order, each as
+/// `release_job` would: applied, lease lost, not found.
+pub async fn release_jobs_reports_each_entry(harness: &dyn StoreHarness) {
+    let store = harness.new_store().await;
+    let jobs = vec![
+        sample_job("a", Some(at(10)), 0),
+        sample_job("b", Some(at(10)), 0),
+        sample_job("c", Some(at(50)), 0),
+    ];
+    store.add_jobs(jobs, false).await.expect("add");
+    let got = store
+        .acquire_due_jobs("A", at(10), 10, LEASE)
+        .await
+        .expect("acquire");
+    assert_eq!(got.jobs.len(), 2);
+    let again = Release::Reschedule {
+        next_run_time: at(70),
+        trigger_time: at(70),
+    };
+    let releases = vec![
+        ("a".to_owned(), again),
+        ("b".to_owned(), Release::Remove),
+        ("c".to_owned(), again),
+        ("ghost".to_owned(), Release::Remove),
+    ];
+    let results = store.release_jobs("A", &releases).await;
+    assert_eq!(results.len(), 4, "one result per entry");
+    assert_eq!(results[0].as_ref().ok(), Some(&Released::Applied));
+    assert_eq!(results[1].as_ref().ok(), Some(&Released::Applied));
+    assert_eq!(
+        results[2].as_ref().err().map(|e| e.kind()),
+        Some(ErrorKind::LeaseLost),
+        "c was never A's"
+    );
+    assert_eq!(
+        results[3].as_ref().err().map(|e| e.kind()),
+        Some(ErrorKind::NotFound)
+    );
+    assert_eq!(
+        store
+            .get_job("a")
+            .await
+            .expect("get")
+            .and_then(|j| j.next_run_time),
+        Some(at(70))
+    );
+    assert_eq!(store.get_job("b").await.expect("get"), None);
+    assert_eq!(
+        store
+            .get_job("c")
+            .await
+            .expect("get")
+            .and_then(|j| j.next_run_time),
+        Some(at(50)),
+        "untouched"
+    );
+}
