@@ -183,62 +183,9 @@ pub fn spec_for(
 /// Initiates a single-member replica set on the `mongod` at `url` (a
 /// no-op when it already is one) and waits until it is a writable primary.
 pub async fn mongo_init(url: &str) -> Result<(), String> {
-    use mongodb::bson::doc;
-    use mongodb::options::ClientOptions;
-    use std::time::{Duration, Instant};
-    let code = |e: &mongodb::error::Error| match e.kind.as_ref() {
-        mongodb::error::ErrorKind::Command(c) => Some(c.code),
-        _ => None,
-    };
-    let mut options = ClientOptions::parse(url).await.map_err(|e| e.to_string())?;
-    let set = options.repl_set_name.take().unwrap_or_else(|| "rs0".into());
-    let host = options
-        .hosts
-        .first()
-        .ok_or("the URL names no host")?
-        .to_string();
-    options.direct_connection = Some(true);
-    options.server_selection_timeout = Some(Duration::from_secs(2));
-    let client = mongodb::Client::with_options(options).map_err(|e| e.to_string())?;
-    let admin = client.database("admin");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut initiated = false;
-    loop {
-        let last = if !initiated {
-            match admin.run_command(doc! { "replSetGetStatus": 1 }).await {
-                Ok(_) => {
-                    initiated = true;
-                    String::new()
-                }
-                // 94 NotYetInitialized; 23 AlreadyInitialized.
-                Err(e) if code(&e) == Some(94) => {
-                    let config = doc! { "_id": &set, "members": [{ "_id": 0, "host": &host }] };
-                    match admin.run_command(doc! { "replSetInitiate": config }).await {
-                        Ok(_) => {
-                            initiated = true;
-                            String::new()
-                        }
-                        Err(e) if code(&e) == Some(23) => {
-                            initiated = true;
-                            String::new()
-                        }
-                        Err(e) => format!("replSetInitiate: {e}"),
-                    }
-                }
-                Err(e) => format!("replSetGetStatus: {e}"),
-            }
-        } else {
-            match admin.run_command(doc! { "hello": 1 }).await {
-                Ok(hello) if hello.get_bool("isWritablePrimary") == Ok(true) => return Ok(()),
-                Ok(_) => "not primary yet".to_owned(),
-                Err(e) => format!("hello: {e}"),
-            }
-        };
-        if Instant::now() > deadline {
-            return Err(last);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    chime::store::mongo::initiate_replica_set(url, std::time::Duration::from_secs(60))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A temporary SQLite file path for this run.

@@ -48,7 +48,9 @@ mod config;
 mod document;
 mod error;
 mod feed;
+mod replica_set;
 mod store;
 
 pub use config::MongoConfig;
+pub use replica_set::initiate_replica_set;
 pub use store::MongoStore;

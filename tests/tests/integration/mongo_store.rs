@@ -37,7 +37,6 @@ use chime::trigger::IntervalTrigger;
 use chime::{AsyncScheduler, Event, NewJob, TaskContext};
 use chime_store_tests::{run_all, RawRecord, StoreHarness};
 use mongodb::bson::{doc, Bson, Document};
-use mongodb::options::ClientOptions;
 use mongodb::Client;
 
 /// The URL of the test command's MongoDB, initiated as a replica set and
@@ -92,67 +91,9 @@ pub fn ensure_primary(url: &str, patience: Duration) -> Result<(), String> {
 }
 
 async fn initiate_and_wait(url: &str, patience: Duration) -> Result<(), String> {
-    let mut options = ClientOptions::parse(url).await.map_err(|e| e.to_string())?;
-    let set = options.repl_set_name.take().unwrap_or_else(|| "rs0".into());
-    let host = options
-        .hosts
-        .first()
-        .ok_or("the URL names no host")?
-        .to_string();
-    // Talk to this one member whatever its state (before initiation it is
-    // not part of any replica set the driver could discover).
-    options.direct_connection = Some(true);
-    options.server_selection_timeout = Some(Duration::from_secs(2));
-    let client = Client::with_options(options).map_err(|e| e.to_string())?;
-    let admin = client.database("admin");
-    let deadline = Instant::now() + patience;
-    let mut initiated = false;
-    loop {
-        let last = if !initiated {
-            match admin.run_command(doc! { "replSetGetStatus": 1 }).await {
-                Ok(_) => {
-                    initiated = true;
-                    String::new()
-                }
-                // NotYetInitialized: initiate with this member under the
-                // address we reach it by (the default would be the
-                // machine's host name, which need not resolve).
-                Err(e) if server_code(&e) == Some(94) => {
-                    let config = doc! { "_id": &set, "members": [{ "_id": 0, "host": &host }] };
-                    match admin.run_command(doc! { "replSetInitiate": config }).await {
-                        // AlreadyInitialized: someone else got there first.
-                        Ok(_) => {
-                            initiated = true;
-                            String::new()
-                        }
-                        Err(e) if server_code(&e) == Some(23) => {
-                            initiated = true;
-                            String::new()
-                        }
-                        Err(e) => format!("replSetInitiate: {e}"),
-                    }
-                }
-                Err(e) => format!("replSetGetStatus: {e}"),
-            }
-        } else {
-            match admin.run_command(doc! { "hello": 1 }).await {
-                Ok(hello) if hello.get_bool("isWritablePrimary") == Ok(true) => return Ok(()),
-                Ok(_) => "not primary yet".to_owned(),
-                Err(e) => format!("hello: {e}"),
-            }
-        };
-        if Instant::now() > deadline {
-            return Err(last);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn server_code(e: &mongodb::error::Error) -> Option<i32> {
-    match e.kind.as_ref() {
-        mongodb::error::ErrorKind::Command(c) => Some(c.code),
-        _ => None,
-    }
+    chime::store::mongo::initiate_replica_set(url, patience)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Stores on fresh databases; raw records are planted through a client of
