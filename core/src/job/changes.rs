@@ -83,7 +83,10 @@ impl JobChanges {
             return Err(Error::invalid("max_instances: must be at least 1").with_job(&job.id));
         }
         let args = match self.args {
-            Some(Ok(args)) => Some(args),
+            Some(Ok(args)) => {
+                super::new_job::check_args_size(&args).map_err(|e| e.with_job(&job.id))?;
+                Some(args)
+            }
             Some(Err(e)) => {
                 return Err(Error::invalid(format!("args: cannot serialize: {e}")).with_job(&job.id))
             }

@@ -8,7 +8,7 @@ mod record;
 
 pub use changes::JobChanges;
 pub use id::validate_job_id;
-pub use new_job::{JobDefaults, NewJob, NextRun};
+pub use new_job::{JobDefaults, NewJob, NextRun, MAX_ARGS_BYTES};
 pub use record::RECORD_VERSION;
 
 use std::collections::BTreeMap;

@@ -216,6 +216,7 @@ impl NewJob {
         let args = self
             .args
             .map_err(|e| fail(Error::invalid(format!("args: cannot serialize: {e}"))))?;
+        check_args_size(&args).map_err(fail)?;
         let max_instances = self.max_instances.unwrap_or(defaults.max_instances);
         if max_instances == 0 {
             return Err(fail(Error::invalid("max_instances: must be at least 1")));
@@ -262,6 +263,24 @@ impl NewJob {
             labels: self.labels,
         })
     }
+}
+
+/// The largest job arguments accepted, serialized (1 MiB): a job record is
+/// read on every fire and listed by tools; bulk data belongs elsewhere
+/// (pass a path or a key).
+pub const MAX_ARGS_BYTES: usize = 1 << 20;
+
+/// Refuses arguments larger than [`MAX_ARGS_BYTES`] once serialized.
+pub(crate) fn check_args_size(args: &serde_json::Value) -> Result<()> {
+    let size = serde_json::to_vec(args)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_ARGS_BYTES {
+        return Err(Error::invalid(format!(
+            "args: {size} bytes serialized is larger than the limit of {MAX_ARGS_BYTES}; pass a reference (a path, a key) instead"
+        )));
+    }
+    Ok(())
 }
 
 impl fmt::Debug for NewJob {

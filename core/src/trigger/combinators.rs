@@ -138,7 +138,7 @@ impl AndTrigger {
     pub const KIND: &'static str = "and";
 
     /// The most rounds the coincidence search runs before giving up.
-    pub const MAX_ITERATIONS: u32 = 10_000;
+    pub const MAX_ITERATIONS: u32 = 100_000;
 
     /// Combines `triggers`; an empty list is an
     /// [`InvalidInput`](crate::ErrorKind::InvalidInput) error.

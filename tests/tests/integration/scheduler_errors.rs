@@ -42,6 +42,11 @@ async fn adding_rejects_bad_jobs_with_clear_errors() {
             "longer",
         ),
         (
+            NewJob::new("record", DateTrigger::new(at(5))).args("x".repeat(2 << 20)),
+            ErrorKind::InvalidInput,
+            "larger than the limit",
+        ),
+        (
             NewJob::new("record", DateTrigger::new(at(5))).max_instances(0),
             ErrorKind::InvalidInput,
             "max_instances",
