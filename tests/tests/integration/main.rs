@@ -11,6 +11,7 @@ mod cron_trigger;
 mod harness;
 mod mongo_store;
 mod multi_process;
+mod outage;
 mod redis_store;
 mod scheduler_errors;
 mod scheduler_misfire;

@@ -29,7 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use chime::chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use crate::outage::RunSeen;
+use chime::chrono::{DurationRound, TimeDelta, Utc};
 use chime::job::NextRun;
 use chime::store::mongo::MongoConfig;
 use chime::store::{JobStore, MemoryStore, MongoStore};
@@ -337,9 +338,6 @@ impl Drop for OwnMongo {
     }
 }
 
-/// A run: job id, the fire times it stands for, when it started.
-type RunSeen = (String, Vec<DateTime<Utc>>, DateTime<Utc>);
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     if mongo_url().is_none() {
@@ -441,47 +439,14 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     scheduler.shutdown().await.unwrap();
 
     let seen = seen.lock().unwrap().clone();
-    // The memory store never stopped: a run for every second of the outage.
-    let memory: Vec<DateTime<Utc>> = seen
-        .iter()
-        .filter(|r| r.0 == "in-memory")
-        .flat_map(|r| r.1.clone())
-        .collect();
-    let mut t = down_at.duration_trunc(TimeDelta::seconds(1)).unwrap() + TimeDelta::seconds(1);
-    while t < up_at {
-        assert!(
-            memory.contains(&t),
-            "the memory store missed {t} during the MongoDB outage"
-        );
-        t += TimeDelta::seconds(1);
-    }
-    // MongoDB: every fire from the start to the last one ran exactly once,
-    // the outage's fires coalesced into one run after it.
-    let mut mongo_times: Vec<DateTime<Utc>> = seen
-        .iter()
-        .filter(|r| r.0 == "in-mongo")
-        .flat_map(|r| r.1.clone())
-        .collect();
-    let total = mongo_times.len();
-    mongo_times.sort();
-    mongo_times.dedup();
-    assert_eq!(mongo_times.len(), total, "no fire ran twice");
-    let last = *mongo_times.last().unwrap();
-    let grid: Vec<DateTime<Utc>> = (0..)
-        .map(|k| start + TimeDelta::seconds(k))
-        .take_while(|t| *t <= last)
-        .collect();
-    // At most the fire in flight at the kill may be lost (runs are released
-    // before they execute).
-    let lost: Vec<_> = grid.iter().filter(|t| !mongo_times.contains(t)).collect();
-    assert!(lost.len() <= 1, "fires lost: {lost:?}");
-    let coalesced = seen
-        .iter()
-        .filter(|r| r.0 == "in-mongo" && r.1.len() >= 3)
-        .count();
-    assert_eq!(
-        coalesced, 1,
-        "one run after the outage stands for its fires"
+    crate::outage::check_outage_runs(
+        &seen,
+        "MongoDB",
+        "in-memory",
+        "in-mongo",
+        start,
+        down_at,
+        up_at,
     );
     let store = MongoStore::connect(MongoConfig::new(server.url()).database("outage"))
         .await
