@@ -444,12 +444,7 @@ impl JobStore for RedisStore {
     ) -> Vec<Result<Released>> {
         // Each release is its own compare-and-set; sent together, they share
         // the round trips instead of queueing one after the other.
-        futures::future::join_all(
-            releases
-                .iter()
-                .map(|(id, release)| self.release_job(owner, id, *release)),
-        )
-        .await
+        chime_core::store::release_concurrently(self, owner, releases).await
     }
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {

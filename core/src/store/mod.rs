@@ -165,6 +165,23 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// Releases each entry with [`JobStore::release_job`], all at once rather
+/// than one after the other: for network stores whose releases are
+/// independent compare-and-sets, the round trips overlap. Use it as the
+/// body of [`JobStore::release_jobs`] when a store has no batch operation.
+pub async fn release_concurrently<S: JobStore + ?Sized>(
+    store: &S,
+    owner: &str,
+    releases: &[(String, Release)],
+) -> Vec<Result<Released>> {
+    futures::future::join_all(
+        releases
+            .iter()
+            .map(|(id, release)| store.release_job(owner, id, *release)),
+    )
+    .await
+}
+
 fn not_supported<S: JobStore + ?Sized>(operation: &str, store: &S) -> Error {
     Error::new(
         ErrorKind::NotSupported,
