@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use chime_core::error::{Error, ErrorKind, Result};
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
+    AcquiredJobs, JobEdit, JobList, JobRelease, JobStore, Release, Released, RunRecord,
+    StoreCapabilities,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -237,22 +238,18 @@ impl JobStore for MemoryStore {
         released
     }
 
-    async fn release_jobs(
-        &self,
-        owner: &str,
-        releases: &[(String, Release)],
-    ) -> Vec<Result<Released>> {
+    async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
         let results: Vec<Result<Released>> = {
             let mut state = self.state();
             releases
                 .iter()
-                .map(|(id, release)| release_locked(&mut state, owner, id, *release))
+                .map(|entry| release_locked(&mut state, owner, &entry.id, entry.release))
                 .collect()
         };
         let mut history = self.history();
-        for ((id, release), result) in releases.iter().zip(&results) {
-            if matches!(release, Release::Remove) && matches!(result, Ok(Released::Applied)) {
-                history.forget(id);
+        for (entry, result) in releases.iter().zip(&results) {
+            if matches!(entry.release, Release::Remove) && matches!(result, Ok(Released::Applied)) {
+                history.forget(&entry.id);
             }
         }
         results

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
-    UnreadableRecord,
+    AcquiredJobs, JobEdit, JobList, JobRelease, JobStore, Release, Released, RunRecord,
+    StoreCapabilities, UnreadableRecord,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -693,11 +693,7 @@ impl JobStore for MongoStore {
         .with_job(id))
     }
 
-    async fn release_jobs(
-        &self,
-        owner: &str,
-        releases: &[(String, Release)],
-    ) -> Vec<Result<Released>> {
+    async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
         // Each release is its own compare-and-set; sent together, they share
         // the round trips instead of queueing one after the other.
         chime_core::store::release_concurrently(self, owner, releases).await

@@ -28,6 +28,7 @@
 
 mod config;
 mod connection;
+mod journal;
 mod queries;
 mod schema;
 mod store;

@@ -3,7 +3,9 @@
 //! `BEGIN IMMEDIATE` transaction, so other processes cannot interleave.
 
 use chime_core::job::Job;
-use chime_core::store::{AcquiredJobs, JobList, Release, Released, RunOutcome, RunRecord};
+use chime_core::store::{
+    AcquiredJobs, JobList, JobRelease, Release, Released, RunOutcome, RunRecord,
+};
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{
@@ -337,12 +339,16 @@ pub(crate) fn release_job(
 pub(crate) fn release_jobs(
     conn: &mut Connection,
     owner: &str,
-    releases: &[(String, Release)],
+    releases: &[JobRelease],
 ) -> Result<Vec<Result<Released>>> {
     let tx = immediate(conn)?;
     let mut results = Vec::with_capacity(releases.len());
-    for (id, release) in releases {
-        match release_in(&tx, owner, id, *release) {
+    for entry in releases {
+        let result = release_in(&tx, owner, &entry.id, entry.release);
+        if let (Ok(_), Some(hand_off)) = (&result, &entry.hand_off) {
+            crate::journal::record_hand_off(&tx, hand_off)?;
+        }
+        match result {
             Err(e)
                 if !matches!(
                     e.kind(),

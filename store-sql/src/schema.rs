@@ -12,6 +12,14 @@
 //! chime_runs(seq, job_id, scheduled_run_time, started_at, finished_at, outcome, message)
 //! ```
 //!
+//! Version 2 adds the dispatch journal:
+//!
+//! ```sql
+//! chime_hand_offs(job_id, fire_time,          -- key: a job and the fire its release moved past
+//!                 owner, deadline,            -- who runs it; stale after the deadline
+//!                 record)                     -- the entry's JSON
+//! ```
+//!
 //! Instants are microseconds since the Unix epoch.
 
 use chime_core::{Error, ErrorKind, Result};
@@ -20,9 +28,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::queries::sql_error;
 
 /// The schema version this build creates and understands.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
-const MIGRATIONS: [&str; 1] = [
+const MIGRATIONS: [&str; 2] = [
     // 0 -> 1
     "CREATE TABLE chime_jobs (
         id TEXT PRIMARY KEY NOT NULL,
@@ -46,6 +54,17 @@ const MIGRATIONS: [&str; 1] = [
         message TEXT
     );
     CREATE INDEX chime_runs_job ON chime_runs (job_id, seq);",
+    // 1 -> 2
+    "CREATE TABLE chime_hand_offs (
+        job_id TEXT NOT NULL,
+        fire_time INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        deadline INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (job_id, fire_time)
+    );
+    CREATE INDEX chime_hand_offs_deadline ON chime_hand_offs (deadline);
+    CREATE INDEX chime_hand_offs_owner ON chime_hand_offs (owner);",
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`], refusing a newer one.

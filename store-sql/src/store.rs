@@ -6,7 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
+    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, Release, Released,
+    RunRecord, StoreCapabilities,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -14,6 +15,7 @@ use rusqlite::Connection;
 
 use crate::config::SqliteConfig;
 use crate::connection::SharedConnection;
+use crate::journal;
 use crate::queries::{self, sql_error};
 use crate::schema;
 
@@ -83,6 +85,7 @@ impl JobStore for SqliteStore {
             .persistent(self.config.path.is_some())
             .shared(self.config.path.is_some())
             .history(self.config.history_limit > 0)
+            .journal(self.config.path.is_some())
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
@@ -186,11 +189,7 @@ impl JobStore for SqliteStore {
             .await
     }
 
-    async fn release_jobs(
-        &self,
-        owner: &str,
-        releases: &[(String, Release)],
-    ) -> Vec<Result<Released>> {
+    async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
         let (owner, batch) = (owner.to_owned(), releases.to_vec());
         match self
             .conn
@@ -200,13 +199,43 @@ impl JobStore for SqliteStore {
             Ok(results) => results,
             Err(e) => releases
                 .iter()
-                .map(|(id, _)| {
+                .map(|JobRelease { id, .. }| {
                     Err(Error::new(e.kind(), e.message())
                         .set_temporary(e.is_retryable())
                         .with_job(id))
                 })
                 .collect(),
         }
+    }
+
+    async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let keys = keys.to_vec();
+        self.conn
+            .call(move |c| journal::finish_hand_offs(c, &keys))
+            .await
+    }
+
+    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
+        let owner = owner.to_owned();
+        self.conn
+            .call(move |c| journal::renew_hand_offs(c, &owner, deadline))
+            .await
+    }
+
+    async fn claim_stale_hand_offs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandOff>> {
+        let owner = owner.to_owned();
+        self.conn
+            .call(move |c| journal::claim_stale_hand_offs(c, &owner, now, limit, lease))
+            .await
     }
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {

@@ -61,4 +61,8 @@ pub async fn run_all(harness: &dyn StoreHarness) {
     unreadable_records_are_reported_and_kept(harness).await;
     concurrent_acquirers_claim_each_job_once(harness).await;
     run_history(harness).await;
+    hand_offs_are_recorded_with_releases(harness).await;
+    finished_hand_offs_are_removed(harness).await;
+    renewed_hand_offs_stay_fresh(harness).await;
+    concurrent_claimers_claim_each_entry_once(harness).await;
 }

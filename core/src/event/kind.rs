@@ -43,12 +43,14 @@ bitflags::bitflags! {
         const JOB_MAX_INSTANCES = 1 << 14;
         /// [`Event::JobUnusable`](super::Event::JobUnusable)
         const JOB_UNUSABLE = 1 << 15;
+        /// [`Event::JobInterrupted`](super::Event::JobInterrupted)
+        const JOB_INTERRUPTED = 1 << 16;
         /// Every scheduler-level event.
         const SCHEDULER = Self::SCHEDULER_STARTED.bits() | Self::SCHEDULER_SHUTDOWN.bits()
             | Self::SCHEDULER_PAUSED.bits() | Self::SCHEDULER_RESUMED.bits();
         /// Every outcome of a run (executed or error).
         const JOB_OUTCOME = Self::JOB_EXECUTED.bits() | Self::JOB_ERROR.bits();
         /// Every event.
-        const ALL = u32::MAX >> 16;
+        const ALL = u32::MAX >> 15;
     }
 }

@@ -125,6 +125,20 @@ pub enum Event {
         /// The fire times that were skipped.
         scheduled_run_times: Vec<DateTime<Utc>>,
     },
+    /// Runs were handed to a scheduler that stopped (killed, crashed, or
+    /// shut down past its timeout) before they ended: found in the store's
+    /// dispatch journal by a live scheduler. Each may have run in part, in
+    /// full, or not at all; none is run again.
+    JobInterrupted {
+        /// Job id.
+        job_id: String,
+        /// Store alias.
+        store: String,
+        /// The fire times handed to the stopped scheduler's runs.
+        scheduled_run_times: Vec<DateTime<Utc>>,
+        /// The owner id of the scheduler that stopped.
+        owner: String,
+    },
     /// A job cannot be run by this scheduler (unreadable record, unknown
     /// task, trigger kind or executor). It is kept in its store.
     JobUnusable {
@@ -157,6 +171,7 @@ impl Event {
             Event::JobMissed { .. } => EventMask::JOB_MISSED,
             Event::JobMaxInstancesReached { .. } => EventMask::JOB_MAX_INSTANCES,
             Event::JobUnusable { .. } => EventMask::JOB_UNUSABLE,
+            Event::JobInterrupted { .. } => EventMask::JOB_INTERRUPTED,
         }
     }
 
@@ -171,7 +186,8 @@ impl Event {
             | Event::JobError { job_id, .. }
             | Event::JobMissed { job_id, .. }
             | Event::JobMaxInstancesReached { job_id, .. }
-            | Event::JobUnusable { job_id, .. } => Some(job_id),
+            | Event::JobUnusable { job_id, .. }
+            | Event::JobInterrupted { job_id, .. } => Some(job_id),
             _ => None,
         }
     }

@@ -12,7 +12,9 @@ use crate::error::{ErrorKind, Result};
 use crate::event::Event;
 use crate::executor::{Executor, Outcome};
 use crate::job::Job;
-use crate::store::{JobStore, Release, Released, RunOutcome, RunRecord};
+use crate::store::{
+    HandOff, HandOffKey, JobRelease, JobStore, Release, Released, RunOutcome, RunRecord,
+};
 use crate::task::{TaskContext, TaskFn};
 
 tokio::task_local! {
@@ -38,6 +40,10 @@ pub(crate) struct Prepared {
     runnable: Runnable,
     plan: super::fire_plan::FirePlan,
     release: Release,
+    /// The trigger fire time the release moves the job past.
+    fire_time: DateTime<Utc>,
+    /// The journal entry recorded with the release (journal stores only).
+    hand_off: Option<HandOffKey>,
 }
 
 /// A job that passed the checks and can run here.
@@ -67,23 +73,47 @@ impl Inner {
         // then start the runs. One job's failure (a busy store on its
         // release) does not hold back the rest; the first error is reported
         // after.
-        let prepared: Vec<Prepared> = acquired
-            .jobs
-            .into_iter()
-            .filter_map(|job| self.prepare_due_job(alias, job, now))
-            .collect();
-        let releases: Vec<(String, Release)> = prepared
-            .iter()
-            .map(|p| (p.job.id.clone(), p.release))
-            .collect();
+        let journal = store.capabilities().journal;
+        let deadline = self.lease_deadline(now);
+        let mut prepared: Vec<Prepared> = Vec::with_capacity(acquired.jobs.len());
+        let mut releases: Vec<JobRelease> = Vec::with_capacity(acquired.jobs.len());
+        for job in acquired.jobs {
+            let Some(mut planned) = self.prepare_due_job(alias, job, now) else {
+                continue;
+            };
+            let mut entry = JobRelease::new(planned.job.id.clone(), planned.release);
+            let plan = &planned.plan;
+            if journal && (!plan.runs.is_empty() || !plan.missed.is_empty()) {
+                let hand_off = HandOff::new(
+                    planned.job.id.clone(),
+                    planned.fire_time,
+                    self.owner.clone(),
+                    plan.runs.iter().flatten().copied().collect(),
+                    plan.missed.clone(),
+                    deadline,
+                );
+                planned.hand_off = Some(hand_off.key());
+                entry = entry.with_hand_off(hand_off);
+            }
+            releases.push(entry);
+            prepared.push(planned);
+        }
         let results = if releases.is_empty() {
             Vec::new()
         } else {
             store.release_jobs(&self.owner, &releases).await
         };
+        if journal {
+            let applied = prepared
+                .iter()
+                .zip(&results)
+                .filter(|(_, result)| result.is_ok())
+                .filter_map(|(p, _)| p.hand_off.clone());
+            self.journal.started(alias, applied);
+        }
         let mut first_error = None;
         for (prepared, result) in prepared.into_iter().zip(results) {
-            if let Err(error) = self.start_due_job(alias, prepared, result) {
+            if let Err(error) = self.start_due_job(alias, store, prepared, result).await {
                 first_error.get_or_insert(error);
             }
         }
@@ -162,13 +192,16 @@ impl Inner {
             runnable,
             plan,
             release,
+            fire_time: first,
+            hand_off: None,
         })
     }
 
     /// Reports and starts a planned job once its release is known.
-    fn start_due_job(
+    async fn start_due_job(
         self: &Arc<Self>,
         alias: &str,
+        store: &dyn JobStore,
         prepared: Prepared,
         released: Result<Released>,
     ) -> Result<()> {
@@ -177,6 +210,8 @@ impl Inner {
             runnable,
             plan,
             release,
+            hand_off,
+            ..
         } = prepared;
         let released = match released {
             Ok(released) => released,
@@ -187,16 +222,13 @@ impl Inner {
             Err(e) => return Err(e.with_store(alias).with_job(&job.id)),
         };
         if !plan.missed.is_empty() || plan.more_missed {
-            tracing::warn!(job_id = %job.id, store = %alias, missed = plan.missed.len(), more = plan.more_missed, "runs missed their grace time");
-            self.events.emit(Event::JobMissed {
-                job_id: job.id.clone(),
-                store: alias.to_owned(),
-                scheduled_run_times: plan.missed,
-                more_not_listed: plan.more_missed,
-            });
+            self.report_missed(alias, store, &job.id, &plan.missed, plan.more_missed)
+                .await;
         }
         if !plan.runs.is_empty() {
-            self.submit(alias, &job, runnable, plan.runs);
+            self.submit(alias, &job, runnable, plan.runs, hand_off);
+        } else if let Some(key) = hand_off {
+            self.finish_hand_off(alias, key).await;
         }
         if release == Release::Remove {
             self.trigger_cache.forget(alias, &job.id);
@@ -211,13 +243,15 @@ impl Inner {
     }
 
     /// Submits runs (executed one after the other, as one instance) unless
-    /// the job already has `max_instances` runs going.
+    /// the job already has `max_instances` runs going. `hand_off` is the
+    /// journal entry to remove once the runs end.
     pub(crate) fn submit(
         self: &Arc<Self>,
         alias: &str,
         job: &Job,
         runnable: Runnable,
         runs: Vec<Vec<DateTime<Utc>>>,
+        hand_off: Option<HandOffKey>,
     ) {
         if !self
             .instances
@@ -228,7 +262,25 @@ impl Inner {
             self.events.emit(Event::JobMaxInstancesReached {
                 job_id: job.id.clone(),
                 store: alias.to_owned(),
-                scheduled_run_times: times,
+                scheduled_run_times: times.clone(),
+            });
+            let inner = Arc::clone(self);
+            let (alias, job_id) = (alias.to_owned(), job.id.clone());
+            self.runs.spawn(async move {
+                if let Some(store) = inner.store_by_alias(&alias) {
+                    inner
+                        .record_not_run(
+                            &alias,
+                            store.as_ref(),
+                            &job_id,
+                            &times,
+                            RunOutcome::Skipped,
+                        )
+                        .await;
+                }
+                if let Some(key) = hand_off {
+                    inner.finish_hand_off(&alias, key).await;
+                }
             });
             return;
         }
@@ -273,6 +325,9 @@ impl Inner {
                     .finish_run(&alias, &job_id, scheduled, started_at, outcome)
                     .await;
             }
+            if let Some(key) = hand_off {
+                inner.finish_hand_off(&alias, key).await;
+            }
         };
         self.runs.spawn(IN_JOB_RUN.scope((), run_all));
     }
@@ -312,11 +367,7 @@ impl Inner {
                 });
             }
         }
-        let store = read(&self.stores)
-            .iter()
-            .find(|(a, _)| a == alias)
-            .map(|(_, s)| Arc::clone(s));
-        if let Some(store) = store {
+        if let Some(store) = self.store_by_alias(alias) {
             if store.capabilities().history {
                 let record = RunRecord::new(
                     job_id,

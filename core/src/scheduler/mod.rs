@@ -12,6 +12,7 @@ mod dispatch;
 pub(crate) mod fire_plan;
 mod instances;
 pub(crate) mod jitter;
+mod journal;
 mod operations;
 mod run_loop;
 mod sync_handle;
@@ -85,6 +86,8 @@ pub(crate) struct Inner {
     pub reported_unusable: Mutex<HashSet<(String, String)>>,
     /// Decoded triggers of recently fired jobs.
     pub trigger_cache: trigger_cache::TriggerCache,
+    /// This scheduler's dispatch journal entries, per store.
+    pub journal: journal::JournalBook,
 }
 
 /// An async scheduler running on the caller's tokio runtime. Cheap to clone:
@@ -153,6 +156,7 @@ impl AsyncScheduler {
                 loop_task: Mutex::new(None),
                 reported_unusable: Mutex::new(HashSet::new()),
                 trigger_cache: trigger_cache::TriggerCache::default(),
+                journal: journal::JournalBook::default(),
             }),
         }
     }

@@ -295,7 +295,8 @@ impl AsyncScheduler {
             .with_job(id));
         };
         let now = self.now();
-        self.inner.submit(&alias, &job, runnable, vec![vec![now]]);
+        self.inner
+            .submit(&alias, &job, runnable, vec![vec![now]], None);
         Ok(now)
     }
 

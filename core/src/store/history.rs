@@ -19,6 +19,13 @@ pub enum RunOutcome {
     Crash,
     /// Cancelled at shutdown.
     Cancelled,
+    /// Not run: the fire missed its grace time (a report, not a run).
+    Missed,
+    /// Not run: the job already had `max_instances` runs going.
+    Skipped,
+    /// Handed to a scheduler that stopped before the run ended: it may have
+    /// run in part, in full, or not at all (see the dispatch journal).
+    Interrupted,
 }
 
 impl RunOutcome {
@@ -28,7 +35,10 @@ impl RunOutcome {
     }
 }
 
-/// One finished run of a job.
+/// One finished run of a job, or one fire that was not run (outcomes
+/// [`Missed`](RunOutcome::Missed), [`Skipped`](RunOutcome::Skipped),
+/// [`Interrupted`](RunOutcome::Interrupted): their `started_at` and
+/// `finished_at` are when it was noticed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RunRecord {

@@ -14,10 +14,12 @@
 //! lease expires and another scheduler acquires the job; misfire rules then
 //! decide what runs.
 
+mod hand_off;
 mod history;
 mod time_index;
 mod types;
 
+pub use hand_off::{HandOff, HandOffKey, JobRelease};
 pub use history::{RunOutcome, RunRecord};
 pub use time_index::index_micros;
 pub use types::{
@@ -132,16 +134,48 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
     /// can do it in one transaction or round trip override this (the
     /// scheduler releases a whole acquired batch at once); the default
     /// releases one by one.
-    async fn release_jobs(
-        &self,
-        owner: &str,
-        releases: &[(String, Release)],
-    ) -> Vec<Result<Released>> {
+    ///
+    /// Stores with the `journal` capability record each entry's
+    /// [`hand_off`](JobRelease::hand_off) in the dispatch journal in the
+    /// same atomic step as its release, and only when the release
+    /// succeeds (see [`HandOff`]). The default ignores hand-offs.
+    async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
         let mut results = Vec::with_capacity(releases.len());
-        for (id, release) in releases {
-            results.push(self.release_job(owner, id, *release).await);
+        for entry in releases {
+            results.push(self.release_job(owner, &entry.id, entry.release).await);
         }
         results
+    }
+
+    /// Removes journal entries whose runs ended (stores with the `journal`
+    /// capability). Keys with no entry are ignored.
+    async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> Result<()> {
+        let _ = keys;
+        Err(not_supported("finish_hand_offs", self))
+    }
+
+    /// Moves the deadline of every journal entry `owner` holds to
+    /// `deadline` (stores with the `journal` capability): the owner is
+    /// alive and its runs go on.
+    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
+        let _ = (owner, deadline);
+        Err(not_supported("renew_hand_offs", self))
+    }
+
+    /// Atomically claims up to `limit` journal entries whose deadline is
+    /// before `now` for `owner`, moving their deadline to `now + lease`, and
+    /// returns them as they were (with the owner that stopped). Two
+    /// claimers never get the same entry while the claim lasts (stores with
+    /// the `journal` capability).
+    async fn claim_stale_hand_offs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandOff>> {
+        let _ = (owner, now, limit, lease);
+        Err(not_supported("claim_stale_hand_offs", self))
     }
 
     /// A feed that changes whenever another process changes this store's
@@ -172,12 +206,12 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
 pub async fn release_concurrently<S: JobStore + ?Sized>(
     store: &S,
     owner: &str,
-    releases: &[(String, Release)],
+    releases: &[JobRelease],
 ) -> Vec<Result<Released>> {
     futures::future::join_all(
         releases
             .iter()
-            .map(|(id, release)| store.release_job(owner, id, *release)),
+            .map(|entry| store.release_job(owner, &entry.id, entry.release)),
     )
     .await
 }

@@ -18,6 +18,9 @@ pub struct StoreCapabilities {
     pub notifies: bool,
     /// The store keeps run history.
     pub history: bool,
+    /// The store keeps a dispatch journal ([`HandOff`](super::HandOff)):
+    /// fires handed to runs survive the scheduler that took them.
+    pub journal: bool,
 }
 
 impl StoreCapabilities {
@@ -28,6 +31,7 @@ impl StoreCapabilities {
             shared: false,
             notifies: false,
             history: true,
+            journal: false,
         }
     }
 
@@ -52,6 +56,12 @@ impl StoreCapabilities {
     /// Sets `history`.
     pub fn history(mut self, yes: bool) -> Self {
         self.history = yes;
+        self
+    }
+
+    /// Sets `journal`.
+    pub fn journal(mut self, yes: bool) -> Self {
+        self.journal = yes;
         self
     }
 }

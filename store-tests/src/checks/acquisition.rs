@@ -1,6 +1,6 @@
 //! Due-job acquisition, leases and release.
 
-use chime_core::store::{Release, Released};
+use chime_core::store::{JobRelease, Release, Released};
 use chime_core::ErrorKind;
 
 use super::LEASE;
@@ -290,10 +290,10 @@ pub async fn release_jobs_reports_each_entry(harness: &dyn StoreHarness) {
         trigger_time: at(70),
     };
     let releases = vec![
-        ("a".to_owned(), again),
-        ("b".to_owned(), Release::Remove),
-        ("c".to_owned(), again),
-        ("ghost".to_owned(), Release::Remove),
+        JobRelease::new("a", again),
+        JobRelease::new("b", Release::Remove),
+        JobRelease::new("c", again),
+        JobRelease::new("ghost", Release::Remove),
     ];
     let results = store.release_jobs("A", &releases).await;
     assert_eq!(results.len(), 4, "one result per entry");

@@ -4,12 +4,14 @@ mod acquisition;
 mod basics;
 mod concurrency;
 mod history;
+mod journal;
 mod unreadable;
 
 pub use acquisition::*;
 pub use basics::*;
 pub use concurrency::*;
 pub use history::*;
+pub use journal::*;
 pub use unreadable::*;
 
 use std::time::Duration;

@@ -1,0 +1,276 @@
+//! The scheduler's side of the dispatch journal (see
+//! [`crate::store::HandOff`]): which of its hand-offs are in flight, the
+//! finished ones still to be removed from their store, and the periodic
+//! upkeep — renewing its own entries and reporting other schedulers' stale
+//! ones.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::{lock, read, Inner};
+use crate::event::Event;
+use crate::store::{HandOff, HandOffKey, JobStore, RunOutcome, RunRecord};
+
+/// Stale entries claimed per look.
+const STALE_BATCH: usize = 100;
+
+#[derive(Default)]
+struct StoreJournal {
+    /// Hand-offs of this scheduler whose entries are in the store.
+    in_flight: HashSet<HandOffKey>,
+    /// Ended hand-offs whose entries are still to be removed.
+    finished: Vec<HandOffKey>,
+    /// A task is removing `finished` entries right now.
+    flushing: bool,
+    /// When the upkeep last ran.
+    last_upkeep: Option<DateTime<Utc>>,
+}
+
+/// Per-store journal bookkeeping of one scheduler.
+#[derive(Default)]
+pub(crate) struct JournalBook {
+    stores: Mutex<HashMap<String, StoreJournal>>,
+}
+
+impl JournalBook {
+    /// Notes hand-offs whose releases were applied.
+    pub fn started(&self, alias: &str, keys: impl IntoIterator<Item = HandOffKey>) {
+        let mut stores = lock(&self.stores);
+        stores
+            .entry(alias.to_owned())
+            .or_default()
+            .in_flight
+            .extend(keys);
+    }
+
+    /// Queues a finished hand-off; returns whether the caller should flush
+    /// (nobody else is flushing this store).
+    fn queue_finished(&self, alias: &str, key: HandOffKey) -> bool {
+        let mut stores = lock(&self.stores);
+        let journal = stores.entry(alias.to_owned()).or_default();
+        journal.finished.push(key);
+        !std::mem::replace(&mut journal.flushing, true)
+    }
+
+    /// Takes the queued finishes, or ends the flush when there are none.
+    fn take_finished(&self, alias: &str) -> Vec<HandOffKey> {
+        let mut stores = lock(&self.stores);
+        let journal = stores.entry(alias.to_owned()).or_default();
+        let keys = std::mem::take(&mut journal.finished);
+        if keys.is_empty() {
+            journal.flushing = false;
+        }
+        keys
+    }
+
+    fn flushed(&self, alias: &str, keys: &[HandOffKey], ok: bool) {
+        let mut stores = lock(&self.stores);
+        let journal = stores.entry(alias.to_owned()).or_default();
+        if ok {
+            for key in keys {
+                journal.in_flight.remove(key);
+            }
+        } else {
+            // Kept for the next upkeep; the entries stay renewed meanwhile.
+            journal.finished.extend_from_slice(keys);
+            journal.flushing = false;
+        }
+    }
+
+    /// Whether the store's upkeep is due at `now` (and marks it done).
+    fn upkeep_due(&self, alias: &str, now: DateTime<Utc>, every: chrono::TimeDelta) -> bool {
+        let mut stores = lock(&self.stores);
+        let journal = stores.entry(alias.to_owned()).or_default();
+        match journal.last_upkeep {
+            Some(last) if now >= last && now - last < every => false,
+            _ => {
+                journal.last_upkeep = Some(now);
+                true
+            }
+        }
+    }
+
+    fn has_in_flight(&self, alias: &str) -> bool {
+        lock(&self.stores)
+            .get(alias)
+            .is_some_and(|j| !j.in_flight.is_empty())
+    }
+
+    /// Whether finishes wait for a retry; if so, the caller now flushes.
+    fn claim_retry(&self, alias: &str) -> bool {
+        let mut stores = lock(&self.stores);
+        match stores.get_mut(alias) {
+            Some(j) if !j.finished.is_empty() && !j.flushing => {
+                j.flushing = true;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Inner {
+    /// The store behind `alias`, if it is still attached.
+    pub(crate) fn store_by_alias(&self, alias: &str) -> Option<Arc<dyn JobStore>> {
+        read(&self.stores)
+            .iter()
+            .find(|(a, _)| a == alias)
+            .map(|(_, s)| Arc::clone(s))
+    }
+
+    /// How often journal upkeep runs: a third of the lease, so an entry is
+    /// renewed twice before it could go stale.
+    pub(crate) fn journal_upkeep_every(&self) -> std::time::Duration {
+        (self.config.lease_duration / 3).max(std::time::Duration::from_millis(10))
+    }
+
+    /// Removes a hand-off's entry once its runs ended. Finishes are batched:
+    /// whoever finds no removal going removes everything queued.
+    pub(crate) async fn finish_hand_off(&self, alias: &str, key: HandOffKey) {
+        if !self.journal.queue_finished(alias, key) {
+            return;
+        }
+        self.flush_finished(alias).await;
+    }
+
+    async fn flush_finished(&self, alias: &str) {
+        let Some(store) = self.store_by_alias(alias) else {
+            return;
+        };
+        loop {
+            let keys = self.journal.take_finished(alias);
+            if keys.is_empty() {
+                return;
+            }
+            let result = store.finish_hand_offs(&keys).await;
+            let ok = result.is_ok();
+            if let Err(error) = result {
+                tracing::warn!(store = alias, %error, entries = keys.len(), "could not clear finished runs from the dispatch journal; retrying later");
+            }
+            self.journal.flushed(alias, &keys, ok);
+            if !ok {
+                return;
+            }
+        }
+    }
+
+    /// Periodic journal work for one store: retry pending finishes, renew
+    /// this scheduler's entries, report stale entries of stopped schedulers.
+    pub(crate) async fn journal_upkeep(&self, alias: &str, store: &dyn JobStore) {
+        let now = self.clock.now();
+        let every = chrono::TimeDelta::from_std(self.journal_upkeep_every())
+            .unwrap_or(chrono::TimeDelta::MAX);
+        if !self.journal.upkeep_due(alias, now, every) {
+            return;
+        }
+        if self.journal.claim_retry(alias) {
+            self.flush_finished(alias).await;
+        }
+        let deadline = self.lease_deadline(now);
+        if self.journal.has_in_flight(alias) {
+            if let Err(error) = store.renew_hand_offs(&self.owner, deadline).await {
+                tracing::warn!(store = alias, %error, "could not renew this scheduler's dispatch journal entries");
+            }
+        }
+        match store
+            .claim_stale_hand_offs(&self.owner, now, STALE_BATCH, self.config.lease_duration)
+            .await
+        {
+            Ok(stale) => {
+                for hand_off in stale {
+                    self.report_interrupted(alias, store, hand_off).await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(store = alias, %error, "could not look for interrupted runs in the dispatch journal");
+            }
+        }
+    }
+
+    /// `now` plus the lease duration.
+    pub(crate) fn lease_deadline(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        chrono::TimeDelta::from_std(self.config.lease_duration)
+            .ok()
+            .and_then(|lease| now.checked_add_signed(lease))
+            .unwrap_or(now)
+    }
+
+    /// Reports a stale entry of a stopped scheduler, then removes it.
+    async fn report_interrupted(&self, alias: &str, store: &dyn JobStore, hand_off: HandOff) {
+        let key = hand_off.key();
+        if !hand_off.missed.is_empty() {
+            self.report_missed(alias, store, &hand_off.job_id, &hand_off.missed, false)
+                .await;
+        }
+        if !hand_off.runs.is_empty() {
+            tracing::error!(job_id = %hand_off.job_id, store = alias, owner = %hand_off.owner, runs = ?hand_off.runs, "runs were interrupted: the scheduler running them stopped before they ended; they are not run again");
+            self.record_not_run(
+                alias,
+                store,
+                &hand_off.job_id,
+                &hand_off.runs,
+                RunOutcome::Interrupted,
+            )
+            .await;
+            self.events.emit(Event::JobInterrupted {
+                job_id: hand_off.job_id,
+                store: alias.to_owned(),
+                scheduled_run_times: hand_off.runs,
+                owner: hand_off.owner,
+            });
+        }
+        if let Err(error) = store.finish_hand_offs(std::slice::from_ref(&key)).await {
+            tracing::warn!(store = alias, %error, job_id = %key.job_id, "could not clear a reported journal entry; it may be reported again");
+        }
+    }
+
+    /// Reports missed fires: a log line, an event, and history records.
+    pub(crate) async fn report_missed(
+        &self,
+        alias: &str,
+        store: &dyn JobStore,
+        job_id: &str,
+        missed: &[DateTime<Utc>],
+        more_not_listed: bool,
+    ) {
+        tracing::warn!(
+            job_id,
+            store = alias,
+            missed = missed.len(),
+            more = more_not_listed,
+            "runs missed their grace time"
+        );
+        self.record_not_run(alias, store, job_id, missed, RunOutcome::Missed)
+            .await;
+        self.events.emit(Event::JobMissed {
+            job_id: job_id.to_owned(),
+            store: alias.to_owned(),
+            scheduled_run_times: missed.to_vec(),
+            more_not_listed,
+        });
+    }
+
+    /// Records fires that did not run in the store's history, if it keeps one.
+    pub(crate) async fn record_not_run(
+        &self,
+        alias: &str,
+        store: &dyn JobStore,
+        job_id: &str,
+        times: &[DateTime<Utc>],
+        outcome: RunOutcome,
+    ) {
+        if !store.capabilities().history {
+            return;
+        }
+        let now = self.clock.now();
+        for &time in times {
+            let record = RunRecord::new(job_id, time, now, now, outcome, None);
+            if let Err(error) = store.record_run(record).await {
+                tracing::warn!(job_id, store = alias, %error, "could not record run history");
+                return;
+            }
+        }
+    }
+}
