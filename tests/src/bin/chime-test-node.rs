@@ -11,6 +11,10 @@
 //!
 //! With `--die-after-acquire` the process aborts right after its first
 //! acquisition that returned jobs, still holding their leases.
+//!
+//! Fires reported instead of run go to `node-PID.reports`, one line each:
+//! `missed|interrupted|skipped job_id t1,t2,…` (Unix ms), written when the
+//! event is emitted.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,10 +28,10 @@ use chime::job::Job;
 use chime::store::mongo::MongoConfig;
 use chime::store::redis::RedisConfig;
 use chime::store::{
-    AcquiredJobs, JobEdit, JobList, JobStore, MongoStore, RedisStore, Release, Released, RunRecord,
-    SqliteStore, StoreCapabilities,
+    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, MongoStore,
+    RedisStore, Release, Released, RunRecord, SqliteStore, StoreCapabilities,
 };
-use chime::{AsyncScheduler, Result, SchedulerConfig, TaskContext};
+use chime::{AsyncScheduler, Event, EventMask, Result, SchedulerConfig, TaskContext};
 
 struct Options {
     store: String,
@@ -127,6 +131,24 @@ impl JobStore for DieAfterAcquire {
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         self.0.release_job(owner, id, release).await
     }
+    async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
+        self.0.release_jobs(owner, releases).await
+    }
+    async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> Result<()> {
+        self.0.finish_hand_offs(keys).await
+    }
+    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
+        self.0.renew_hand_offs(owner, deadline).await
+    }
+    async fn claim_stale_hand_offs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandOff>> {
+        self.0.claim_stale_hand_offs(owner, now, limit, lease).await
+    }
     async fn record_run(&self, record: RunRecord) -> Result<()> {
         self.0.record_run(record).await
     }
@@ -188,6 +210,46 @@ async fn run(options: Options) -> Result<()> {
             file.write_all(line.as_bytes()).map_err(|e| e.to_string())
         })
         .build()?;
+    let reports_path = options.log_dir.join(format!("node-{pid}.reports"));
+    let reports = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&reports_path)
+        .map_err(|e| {
+            chime::Error::invalid(format!("cannot open {}: {e}", reports_path.display()))
+        })?;
+    let reports = Mutex::new(reports);
+    scheduler.add_listener(
+        EventMask::JOB_MISSED | EventMask::JOB_INTERRUPTED | EventMask::JOB_MAX_INSTANCES,
+        move |event| {
+            let (kind, job_id, times) = match event {
+                Event::JobMissed {
+                    job_id,
+                    scheduled_run_times,
+                    ..
+                } => ("missed", job_id, scheduled_run_times),
+                Event::JobInterrupted {
+                    job_id,
+                    scheduled_run_times,
+                    ..
+                } => ("interrupted", job_id, scheduled_run_times),
+                Event::JobMaxInstancesReached {
+                    job_id,
+                    scheduled_run_times,
+                    ..
+                } => ("skipped", job_id, scheduled_run_times),
+                _ => return,
+            };
+            let times: Vec<String> = times
+                .iter()
+                .map(|t| t.timestamp_millis().to_string())
+                .collect();
+            let line = format!("{kind} {job_id} {}\n", times.join(","));
+            if let Ok(mut file) = reports.lock() {
+                let _ = file.write_all(line.as_bytes());
+            }
+        },
+    );
     scheduler.start().await?;
     tokio::time::sleep(options.run_for).await;
     scheduler

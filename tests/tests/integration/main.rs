@@ -14,6 +14,7 @@ mod multi_process;
 mod outage;
 mod redis_store;
 mod scheduler_errors;
+mod scheduler_journal;
 mod scheduler_misfire;
 mod scheduler_operations;
 mod scheduler_runs;

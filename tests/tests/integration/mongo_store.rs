@@ -22,9 +22,7 @@
 //! Everything runs in real time: network I/O does not mix with tokio's
 //! paused clock.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -37,6 +35,7 @@ use chime::store::{JobStore, MemoryStore, MongoStore};
 use chime::trigger::IntervalTrigger;
 use chime::{AsyncScheduler, Event, NewJob, TaskContext};
 use chime_store_tests::{run_all, RawRecord, StoreHarness};
+use chime_tests::servers::{ensure_primary, OwnMongo};
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::Client;
 
@@ -71,30 +70,6 @@ pub fn unique_database(name: &str) -> String {
         Utc::now().timestamp_micros() % 10_000_000_000,
         NEXT.fetch_add(1, Ordering::SeqCst)
     )
-}
-
-/// Initiates the single-node replica set behind `url` if it is not yet
-/// initiated, and waits until its member is a writable primary. Runs on a
-/// thread with a runtime of its own, so it can be called from sync tests
-/// and from inside async ones alike (the driver's background tasks live
-/// and die with that runtime).
-pub fn ensure_primary(url: &str, patience: Duration) -> Result<(), String> {
-    let url = url.to_owned();
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?
-            .block_on(initiate_and_wait(&url, patience))
-    })
-    .join()
-    .map_err(|_| "the replica set set-up panicked".to_owned())?
-}
-
-async fn initiate_and_wait(url: &str, patience: Duration) -> Result<(), String> {
-    chime::store::mongo::initiate_replica_set(url, patience)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// Stores on fresh databases; raw records are planted through a client of
@@ -258,86 +233,6 @@ async fn a_job_added_elsewhere_wakes_the_scheduler_at_once() {
     other.remove_all_jobs().await.unwrap();
 }
 
-/// A `mongod` of the test's own (a single-node replica set) on a free
-/// loopback port, with its data in `dir`.
-struct OwnMongo {
-    child: Option<Child>,
-    binary: PathBuf,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl OwnMongo {
-    fn start(binary: &Path, dir: &Path, port: Option<u16>) -> OwnMongo {
-        let port = port.unwrap_or_else(|| {
-            TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        });
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        let child = Command::new(binary)
-            .args(["--replSet", "rs0", "--bind_ip", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .arg("--dbpath")
-            .arg(&data)
-            .arg("--logpath")
-            .arg(dir.join("mongod.log"))
-            .arg("--logappend")
-            .args(["--wiredTigerCacheSizeGB", "0.25", "--oplogSize", "128"])
-            .args([
-                "--wiredTigerEngineConfigString",
-                "log=(file_max=10MB,prealloc=false)",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start mongod");
-        let server = OwnMongo {
-            child: Some(child),
-            binary: binary.to_owned(),
-            port,
-            dir: dir.to_owned(),
-        };
-        if let Err(e) = ensure_primary(&server.url(), Duration::from_secs(60)) {
-            let log = std::fs::read_to_string(dir.join("mongod.log")).unwrap_or_default();
-            let tail: String = log.lines().rev().take(20).collect::<Vec<_>>().join("\n");
-            panic!("mongod on port {port} did not become primary: {e}\n{tail}");
-        }
-        server
-    }
-
-    /// The store's URL; a short server selection timeout keeps the
-    /// scheduler's loop from waiting long on the dead server.
-    fn url(&self) -> String {
-        format!(
-            "mongodb://127.0.0.1:{}/?replicaSet=rs0&serverSelectionTimeoutMS=2000",
-            self.port
-        )
-    }
-
-    /// Kills the server the hard way (SIGKILL): acknowledged writes must
-    /// survive through the journal.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill();
-        *self = OwnMongo::start(&self.binary.clone(), &self.dir.clone(), Some(self.port));
-    }
-}
-
-impl Drop for OwnMongo {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     if mongo_url().is_none() {
@@ -352,6 +247,7 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
         move || OwnMongo::start(&binary, &dir, None)
     })
     .await
+    .unwrap()
     .unwrap();
     eprintln!("own mongod up in {:?}", started.elapsed());
     let mongo = MongoStore::connect(MongoConfig::new(server.url()).database("outage"))
@@ -423,7 +319,7 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let restarted = Instant::now();
     let mut server = tokio::task::spawn_blocking(move || {
-        server.restart();
+        server.restart().unwrap();
         server
     })
     .await

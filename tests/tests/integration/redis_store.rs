@@ -5,9 +5,6 @@
 //! test starts and stops a server of its own. Everything runs in real time:
 //! network I/O does not mix with tokio's paused clock.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +17,7 @@ use chime::store::{JobStore, MemoryStore, RedisStore};
 use chime::trigger::IntervalTrigger;
 use chime::{AsyncScheduler, Event, NewJob, TaskContext};
 use chime_store_tests::{run_all, RawRecord, StoreHarness};
+use chime_tests::servers::OwnRedis;
 
 /// The URL of the test command's Redis, or `None` to skip.
 pub fn redis_url() -> Option<String> {
@@ -166,94 +164,13 @@ async fn a_job_added_elsewhere_wakes_the_scheduler_at_once() {
     scheduler.shutdown().await.unwrap();
 }
 
-/// A Redis server of the test's own, on a free loopback port.
-struct OwnRedis {
-    child: Option<Child>,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl OwnRedis {
-    fn start(dir: &Path, port: Option<u16>) -> OwnRedis {
-        let port = port.unwrap_or_else(|| {
-            TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        });
-        let binary =
-            std::env::var("CHIME_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        let child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
-            .arg("--dir")
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let server = OwnRedis {
-            child: Some(child),
-            port,
-            dir: dir.to_owned(),
-        };
-        server.wait_until_up();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn wait_until_up(&self) {
-        let client = redis::Client::open(self.url()).unwrap();
-        for _ in 0..200 {
-            if let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(100)) {
-                if redis::cmd("PING").query::<String>(&mut conn).is_ok() {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("redis-server did not come up on port {}", self.port);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill();
-        *self = OwnRedis::start(&self.dir.clone(), Some(self.port));
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     if redis_url().is_none() {
         return; // no redis-server on this machine either
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut server = OwnRedis::start(dir.path(), None);
+    let mut server = OwnRedis::start(dir.path(), None).unwrap();
     let redis = RedisStore::connect(RedisConfig::new(server.url()).prefix("outage"))
         .await
         .unwrap();
@@ -312,7 +229,7 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     }
     // Keep the server down for a few fires.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    server.restart();
+    server.restart().unwrap();
     let up_at = Utc::now();
     let before = runs_of("in-redis");
     while runs_of("in-redis") <= before {
