@@ -17,6 +17,17 @@ pub(crate) struct Keys {
     pub runs_prefix: String,
     /// pub/sub channel for job changes
     pub channel: String,
+    /// Dispatch journal: hash entry key → entry JSON (`HandOff::to_record`).
+    /// An entry key is `job_id \x1f fire-time micros` (see `journal.rs`).
+    pub hand_offs: String,
+    /// Dispatch journal: sorted set of entry keys scored by deadline micros.
+    pub hand_off_deadlines: String,
+    /// Dispatch journal: hash entry key → deadline18 ++ owner (the holder
+    /// of the entry now: its scheduler, or the claimer of a stale entry).
+    pub hand_off_holders: String,
+    /// Dispatch journal: set per owner, `hand_offs_of_prefix` ++ owner, of
+    /// the entry keys that owner holds (so renewals touch only its own).
+    pub hand_offs_of_prefix: String,
 }
 
 impl Keys {
@@ -29,17 +40,24 @@ impl Keys {
             due_member: format!("{prefix}:due_member"),
             runs_prefix: format!("{prefix}:runs:"),
             channel: format!("{prefix}:changes"),
+            hand_offs: format!("{prefix}:handoffs"),
+            hand_off_deadlines: format!("{prefix}:handoff_deadlines"),
+            hand_off_holders: format!("{prefix}:handoff_holders"),
+            hand_offs_of_prefix: format!("{prefix}:handoffs_of:"),
         }
     }
 
     /// The keys every script takes, in the order the scripts expect.
-    pub fn script_keys(&self) -> [&str; 5] {
+    pub fn script_keys(&self) -> [&str; 8] {
         [
             &self.jobs,
             &self.meta,
             &self.leases,
             &self.due,
             &self.due_member,
+            &self.hand_offs,
+            &self.hand_off_deadlines,
+            &self.hand_off_holders,
         ]
     }
 }

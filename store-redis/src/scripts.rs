@@ -1,10 +1,19 @@
 //! The server-side Lua scripts. Each runs atomically on the Redis server.
 //!
-//! KEYS: 1 jobs, 2 meta, 3 leases, 4 due, 5 due_member (see `keys.rs`).
+//! KEYS: 1 jobs, 2 meta, 3 leases, 4 due, 5 due_member, 6 handoffs,
+//! 7 handoff_deadlines, 8 handoff_holders (see `keys.rs`).
 //! Encodings (see `encoding.rs`): meta = priority10 ++ next18 (next empty
 //! when paused); lease = expires18 ++ acquired-next18 ++ owner; due member =
 //! available18 ":" priority10 ":" id, where available = max(next, lease
 //! expiry) compared as fixed-width strings.
+//!
+//! The dispatch journal (see `journal.rs`): `handoffs` maps an entry key
+//! (`job_id \x1f fire micros`) to the entry's JSON; `handoff_holders` maps
+//! it to deadline18 ++ owner (who holds it now, until when);
+//! `handoff_deadlines` scores entry keys by deadline (the same deadline18
+//! text, read by Redis as a double: exact to the microsecond until 2255)
+//! so stale ones come out oldest first;
+//! the set `<handoffs_of prefix><owner>` lists the entry keys an owner holds.
 
 use std::sync::OnceLock;
 
@@ -12,6 +21,7 @@ use redis::Script;
 
 const PRELUDE: &str = r#"
 local jobs, meta, leases, due, due_member = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local handoffs, handoff_deadlines, handoff_holders = KEYS[6], KEYS[7], KEYS[8]
 local function reindex(id)
   local old = redis.call('HGET', due_member, id)
   if old then
@@ -38,6 +48,51 @@ local function forget(id, runs_prefix)
   redis.call('HDEL', leases, id)
   reindex(id)
   redis.call('DEL', runs_prefix .. id)
+end
+-- Ends owner's lease on job id. action: "reschedule" (compare-and-set of
+-- the record: expected -> new_record, new_meta), "remove", or "unreadable"
+-- (the record cannot be rescheduled: report it, change nothing). Returns a
+-- status ("ok", "kept", "not_found", "lease_lost", "unreadable", or
+-- "changed": the record is no longer `expected`) and the current record
+-- for "changed" ('' otherwise).
+local function release_one(id, owner, action, expected, new_record, new_meta, runs_prefix)
+  local current = redis.call('HGET', jobs, id)
+  if not current then return 'not_found', '' end
+  local lease = redis.call('HGET', leases, id)
+  if (not lease) or string.sub(lease, 37) ~= owner then return 'lease_lost', '' end
+  local m = redis.call('HGET', meta, id) or ''
+  if string.sub(m, 11) ~= string.sub(lease, 19, 36) then
+    redis.call('HDEL', leases, id)
+    reindex(id)
+    return 'kept', ''
+  end
+  if action == 'remove' then
+    forget(id, runs_prefix)
+    return 'ok', ''
+  end
+  if action == 'unreadable' then return 'unreadable', '' end
+  if current ~= expected then return 'changed', current end
+  redis.call('HSET', jobs, id, new_record)
+  redis.call('HSET', meta, id, new_meta)
+  redis.call('HDEL', leases, id)
+  reindex(id)
+  return 'ok', ''
+end
+-- Makes owner the holder of journal entry `key` until deadline18.
+local function hold_hand_off(key, owner, deadline18, owners_prefix)
+  local old = redis.call('HGET', handoff_holders, key)
+  if old then redis.call('SREM', owners_prefix .. string.sub(old, 19), key) end
+  redis.call('HSET', handoff_holders, key, deadline18 .. owner)
+  redis.call('ZADD', handoff_deadlines, deadline18, key)
+  redis.call('SADD', owners_prefix .. owner, key)
+end
+-- Removes journal entry `key` (nothing if there is none).
+local function drop_hand_off(key, owners_prefix)
+  local old = redis.call('HGET', handoff_holders, key)
+  if old then redis.call('SREM', owners_prefix .. string.sub(old, 19), key) end
+  redis.call('HDEL', handoffs, key)
+  redis.call('HDEL', handoff_holders, key)
+  redis.call('ZREM', handoff_deadlines, key)
 end
 "#;
 
@@ -97,7 +152,7 @@ redis.call('PUBLISH', ARGV[3], 'remove')
 return 'ok'
 "#;
 
-/// ARGV: runs prefix, channel.
+/// ARGV: runs prefix, channel. Leaves the dispatch journal alone.
 const REMOVE_ALL: &str = r#"
 for _, id in ipairs(redis.call('HKEYS', jobs)) do
   redis.call('DEL', ARGV[1] .. id)
@@ -127,32 +182,71 @@ end
 return out
 "#;
 
-/// ARGV: id, owner, action ("reschedule"/"remove"), expected record, new
-/// record, new meta, runs prefix. Returns {"ok"}, {"kept"} (the schedule
-/// was changed while leased), {"not_found"}, {"lease_lost"} or
-/// {"changed", current record} (compare-and-set failed: retry).
+/// ARGV: owner, runs prefix, handoffs_of prefix, then per entry
+/// `RELEASE_WIDTH` values: id, action ("reschedule"/"remove"/"unreadable"),
+/// expected record, new record, new meta, hand-off key ('' = none),
+/// hand-off JSON, hand-off owner, hand-off deadline18. Releases each entry
+/// in order (see `release_one`) and records its hand-off in the journal when
+/// the release ended the lease ("ok" or "kept"). Returns a flat list,
+/// two items per entry: status and the current record for "changed" ('').
 const RELEASE: &str = r#"
-local id, owner = ARGV[1], ARGV[2]
-local current = redis.call('HGET', jobs, id)
-if not current then return {'not_found'} end
-local lease = redis.call('HGET', leases, id)
-if (not lease) or string.sub(lease, 37) ~= owner then return {'lease_lost'} end
-local m = redis.call('HGET', meta, id) or ''
-if string.sub(m, 11) ~= string.sub(lease, 19, 36) then
-  redis.call('HDEL', leases, id)
-  reindex(id)
-  return {'kept'}
+local owner, runs_prefix, owners_prefix = ARGV[1], ARGV[2], ARGV[3]
+local out = {}
+for i = 4, #ARGV, 9 do
+  local status, current = release_one(ARGV[i], owner, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], runs_prefix)
+  local key = ARGV[i + 5]
+  if (status == 'ok' or status == 'kept') and key ~= '' then
+    redis.call('HSET', handoffs, key, ARGV[i + 6])
+    hold_hand_off(key, ARGV[i + 7], ARGV[i + 8], owners_prefix)
+  end
+  table.insert(out, status)
+  table.insert(out, current)
 end
-if ARGV[3] == 'remove' then
-  forget(id, ARGV[7])
-  return {'ok'}
+return out
+"#;
+
+/// Values per entry of the `RELEASE` script.
+pub(crate) const RELEASE_WIDTH: usize = 9;
+
+/// ARGV: handoffs_of prefix, then entry keys. Removes those entries.
+const FINISH_HAND_OFFS: &str = r#"
+for i = 2, #ARGV do
+  drop_hand_off(ARGV[i], ARGV[1])
 end
-if current ~= ARGV[4] then return {'changed', current} end
-redis.call('HSET', jobs, id, ARGV[5])
-redis.call('HSET', meta, id, ARGV[6])
-redis.call('HDEL', leases, id)
-reindex(id)
-return {'ok'}
+return 'ok'
+"#;
+
+/// ARGV: handoffs_of prefix, owner, deadline18. Moves the deadline of the
+/// entries `owner` holds.
+const RENEW_HAND_OFFS: &str = r#"
+local mine = ARGV[1] .. ARGV[2]
+for _, key in ipairs(redis.call('SMEMBERS', mine)) do
+  local holder = redis.call('HGET', handoff_holders, key)
+  if holder and string.sub(holder, 19) == ARGV[2] then
+    redis.call('HSET', handoff_holders, key, ARGV[3] .. ARGV[2])
+    redis.call('ZADD', handoff_deadlines, ARGV[3], key)
+  else
+    redis.call('SREM', mine, key)
+  end
+end
+return 'ok'
+"#;
+
+/// ARGV: handoffs_of prefix, owner, exclusive bound "(" ++ now18, limit,
+/// new deadline18. Claims up to `limit` entries whose deadline is before
+/// now, oldest first, for `owner` until the new deadline. Returns a flat
+/// list, three items per entry: key, JSON ('' if missing) and the holder
+/// before the claim (deadline18 ++ owner).
+const CLAIM_STALE_HAND_OFFS: &str = r#"
+local keys = redis.call('ZRANGEBYSCORE', handoff_deadlines, '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
+local out = {}
+for _, key in ipairs(keys) do
+  table.insert(out, key)
+  table.insert(out, redis.call('HGET', handoffs, key) or '')
+  table.insert(out, redis.call('HGET', handoff_holders, key) or '')
+  hold_hand_off(key, ARGV[2], ARGV[5], ARGV[1])
+end
+return out
 "#;
 
 /// ARGV: id, runs key, run JSON, keep. Records only for existing jobs.
@@ -173,6 +267,9 @@ pub(crate) struct Scripts {
     pub acquire: Script,
     pub release: Script,
     pub record_run: Script,
+    pub finish_hand_offs: Script,
+    pub renew_hand_offs: Script,
+    pub claim_stale_hand_offs: Script,
 }
 
 /// The scripts, compiled once per process.
@@ -189,6 +286,19 @@ pub(crate) fn scripts() -> &'static Scripts {
             acquire: with(ACQUIRE),
             release: with(RELEASE),
             record_run: with(RECORD_RUN),
+            finish_hand_offs: with(FINISH_HAND_OFFS),
+            renew_hand_offs: with(RENEW_HAND_OFFS),
+            claim_stale_hand_offs: with(CLAIM_STALE_HAND_OFFS),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_release_script_steps_by_its_width() {
+        assert!(RELEASE.contains(&format!("for i = 4, #ARGV, {RELEASE_WIDTH} do")));
+    }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobEdit, JobList, JobRelease, JobStore, Release, Released, RunRecord,
-    StoreCapabilities,
+    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, Release, Released,
+    RunRecord, StoreCapabilities,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -18,9 +18,10 @@ use tokio::task::JoinHandle;
 
 use crate::config::RedisConfig;
 use crate::encoding::{meta, parse_time18, time18};
+use crate::journal::{claimed_entry, entry_key};
 use crate::keys::Keys;
 use crate::notify::spawn_listener;
-use crate::scripts::scripts;
+use crate::scripts::{scripts, RELEASE_WIDTH};
 
 /// The Redis job store. See the [crate documentation](crate).
 pub struct RedisStore {
@@ -91,6 +92,134 @@ fn texts(value: &Value) -> Vec<String> {
         Value::Array(items) => items.iter().filter_map(text).collect(),
         other => text(other).into_iter().collect(),
     }
+}
+
+/// The text of a reply item, `None` unless it is valid UTF-8 text.
+fn strict_text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::VerbatimString { text, .. } => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// Compare-and-set rounds of a release before it gives up (the record kept
+/// changing under it).
+const RELEASE_ROUNDS: usize = 5;
+
+/// The record a release applies to, as last read.
+enum Current {
+    /// There is no job.
+    Missing,
+    /// The record's text.
+    Text(String),
+    /// The record is not UTF-8 text (planted by something else).
+    NotText,
+}
+
+impl Current {
+    fn from_reply(value: &Value) -> Current {
+        match value {
+            Value::Nil => Current::Missing,
+            other => strict_text(other).map_or(Current::NotText, Current::Text),
+        }
+    }
+}
+
+/// One entry of a batch release still to be sent.
+struct PendingRelease<'a> {
+    /// Its place in the batch.
+    index: usize,
+    entry: &'a JobRelease,
+    current: Current,
+}
+
+/// What the release script is asked to do with one entry.
+struct ReleasePlan {
+    args: [String; RELEASE_WIDTH],
+    /// Why the record cannot be rescheduled, for "unreadable".
+    unreadable: Option<String>,
+}
+
+/// The script arguments for `pending`, rescheduling its current record.
+fn plan_release(pending: &PendingRelease<'_>) -> Result<ReleasePlan> {
+    let id = pending.entry.id.as_str();
+    let mut unreadable = None;
+    let mut expected = String::new();
+    let (action, new_record, new_meta) = match (pending.entry.release, &pending.current) {
+        (Release::Remove, _) => ("remove", String::new(), String::new()),
+        // The script reports the job as not found (or its record, if it
+        // was added since: then the next round reschedules that).
+        (Release::Reschedule { .. }, Current::Missing) => {
+            ("reschedule", String::new(), String::new())
+        }
+        (Release::Reschedule { .. }, Current::NotText) => {
+            unreadable = Some("the record is not UTF-8 text".to_owned());
+            ("unreadable", String::new(), String::new())
+        }
+        (
+            Release::Reschedule {
+                next_run_time,
+                trigger_time,
+            },
+            Current::Text(text),
+        ) => match decode(id, text) {
+            Ok(mut job) => {
+                expected.clone_from(text);
+                job.next_run_time = Some(next_run_time);
+                job.trigger_time = Some(trigger_time);
+                (
+                    "reschedule",
+                    job.to_record()?,
+                    meta(job.priority, job.next_run_time),
+                )
+            }
+            Err(u) => {
+                unreadable = Some(u.reason);
+                ("unreadable", String::new(), String::new())
+            }
+        },
+    };
+    let (key, record, owner, deadline) = match &pending.entry.hand_off {
+        Some(hand_off) => (
+            entry_key(&hand_off.key()),
+            hand_off.to_record(),
+            hand_off.owner.clone(),
+            time18(hand_off.deadline),
+        ),
+        None => Default::default(),
+    };
+    Ok(ReleasePlan {
+        args: [
+            id.to_owned(),
+            action.to_owned(),
+            expected,
+            new_record,
+            new_meta,
+            key,
+            record,
+            owner,
+            deadline,
+        ],
+        unreadable,
+    })
+}
+
+/// A copy of `error` for job `id` (errors are not `Clone`; one failure of
+/// a batch is reported on each of its entries).
+fn error_for(error: &Error, id: &str) -> Error {
+    Error::new(error.kind(), error.message())
+        .set_temporary(error.is_retryable())
+        .with_job(id)
+}
+
+fn lease_lost(owner: &str, id: &str) -> Error {
+    Error::new(
+        ErrorKind::LeaseLost,
+        format!("owner '{owner}' does not hold the lease"),
+    )
+    .with_job(id)
 }
 
 impl RedisStore {
@@ -206,6 +335,155 @@ impl RedisStore {
     }
 }
 
+impl RedisStore {
+    /// Releases `releases` for `owner`: one read of the current records,
+    /// then one release script call for the whole batch (more only for
+    /// entries whose record changed meanwhile, which are read again and
+    /// retried). Each entry's hand-off is journaled by the same script call
+    /// that releases it, and only if the release ended the lease.
+    async fn release_batch(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
+        match self.read_records(releases).await {
+            Ok(records) => self.release_read(owner, releases, records).await,
+            Err(error) => releases
+                .iter()
+                .map(|entry| Err(error_for(&error, &entry.id)))
+                .collect(),
+        }
+    }
+
+    /// [`release_batch`](Self::release_batch) once the records are read
+    /// (`records[i]` is the current record of `releases[i]`).
+    async fn release_read(
+        &self,
+        owner: &str,
+        releases: &[JobRelease],
+        records: Vec<Current>,
+    ) -> Vec<Result<Released>> {
+        let mut results: Vec<Option<Result<Released>>> = releases.iter().map(|_| None).collect();
+        let mut pending = releases
+            .iter()
+            .zip(records)
+            .enumerate()
+            .map(|(index, (entry, current))| PendingRelease {
+                index,
+                entry,
+                current,
+            })
+            .collect::<Vec<_>>();
+        for _ in 0..RELEASE_ROUNDS {
+            if pending.is_empty() {
+                break;
+            }
+            let mut args = vec![
+                owner.to_owned(),
+                self.keys.runs_prefix.clone(),
+                self.keys.hand_offs_of_prefix.clone(),
+            ];
+            let mut sent = Vec::with_capacity(pending.len());
+            for entry in pending.drain(..) {
+                match plan_release(&entry) {
+                    Ok(plan) => {
+                        args.extend(plan.args);
+                        sent.push((entry, plan.unreadable));
+                    }
+                    Err(error) => results[entry.index] = Some(Err(error.with_job(&entry.entry.id))),
+                }
+            }
+            if sent.is_empty() {
+                break;
+            }
+            let reply = match self.run_script(&scripts().release, args, "release").await {
+                Ok(Value::Array(items)) if items.len() == sent.len() * 2 => items,
+                Ok(other) => {
+                    let error = Error::new(
+                        ErrorKind::Internal,
+                        format!("unexpected reply from the release script: {other:?}"),
+                    );
+                    for (entry, _) in sent {
+                        results[entry.index] = Some(Err(error_for(&error, &entry.entry.id)));
+                    }
+                    break;
+                }
+                Err(error) => {
+                    for (entry, _) in sent {
+                        results[entry.index] = Some(Err(error_for(&error, &entry.entry.id)));
+                    }
+                    break;
+                }
+            };
+            for ((mut entry, unreadable), answer) in sent.into_iter().zip(reply.chunks(2)) {
+                let id = entry.entry.id.as_str();
+                let status = answer.first().and_then(text);
+                let result = match status.as_deref() {
+                    Some("ok") => Ok(Released::Applied),
+                    Some("kept") => Ok(Released::KeptUpdate),
+                    Some("not_found") => Err(Error::job_not_found(id)),
+                    Some("lease_lost") => Err(lease_lost(owner, id)),
+                    Some("unreadable") => Err(Error::new(
+                        ErrorKind::UnreadableRecord,
+                        unreadable.unwrap_or_else(|| "the record cannot be read".to_owned()),
+                    )
+                    .with_job(id)),
+                    Some("changed") => {
+                        entry.current = answer.get(1).map_or(Current::Missing, Current::from_reply);
+                        pending.push(entry);
+                        continue;
+                    }
+                    other => Err(Error::new(
+                        ErrorKind::Internal,
+                        format!("unexpected reply from the release script: {other:?}"),
+                    )
+                    .with_job(id)),
+                };
+                results[entry.index] = Some(result);
+            }
+        }
+        for entry in pending {
+            results[entry.index] = Some(Err(Error::new(
+                ErrorKind::StoreUnavailable,
+                "the job kept changing during release; retry",
+            )
+            .with_job(&entry.entry.id)));
+        }
+        results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| {
+                    Err(Error::new(
+                        ErrorKind::Internal,
+                        "the release of this job was not attempted",
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// The current records of the released jobs, in one round trip.
+    async fn read_records(&self, releases: &[JobRelease]) -> Result<Vec<Current>> {
+        let mut command = redis::cmd("HMGET");
+        command.arg(&self.keys.jobs);
+        for entry in releases {
+            command.arg(&entry.id);
+        }
+        let mut conn = self.conn.clone();
+        let reply: Vec<Value> = command
+            .query_async(&mut conn)
+            .await
+            .map_err(self.fail("HMGET"))?;
+        if reply.len() != releases.len() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "HMGET of {} records answered {} values",
+                    releases.len(),
+                    reply.len()
+                ),
+            ));
+        }
+        Ok(reply.iter().map(Current::from_reply).collect())
+    }
+}
+
 #[async_trait]
 impl JobStore for RedisStore {
     fn capabilities(&self) -> StoreCapabilities {
@@ -214,6 +492,7 @@ impl JobStore for RedisStore {
             .shared(true)
             .notifies(true)
             .history(self.config.history_limit > 0)
+            .journal(true)
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
@@ -327,6 +606,9 @@ impl JobStore for RedisStore {
         }
     }
 
+    /// Removes every job and its run history. The dispatch journal is left
+    /// alone: its entries are fires already handed to runs, which their
+    /// schedulers still finish (or others report once stale).
     async fn remove_all_jobs(&self) -> Result<()> {
         let args = vec![self.keys.runs_prefix.clone(), self.keys.channel.clone()];
         self.run_script(&scripts().remove_all, args, "remove all")
@@ -379,69 +661,92 @@ impl JobStore for RedisStore {
     }
 
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
-        let scripts = scripts();
-        // Compare-and-set on the record, so an update made meanwhile is kept.
-        let mut expected = self.hget(&self.keys.jobs, id).await?.unwrap_or_default();
-        for _ in 0..5 {
-            let (action, new_record, new_meta) = match release {
-                Release::Remove => ("remove", String::new(), String::new()),
-                Release::Reschedule {
-                    next_run_time,
-                    trigger_time,
-                } => {
-                    let mut job = decode(id, &expected).map_err(|u| {
-                        Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id)
-                    })?;
-                    job.next_run_time = Some(next_run_time);
-                    job.trigger_time = Some(trigger_time);
-                    (
-                        "reschedule",
-                        job.to_record()?,
-                        meta(job.priority, job.next_run_time),
-                    )
-                }
-            };
-            let args = vec![
-                id.to_owned(),
-                owner.to_owned(),
-                action.to_owned(),
-                expected.clone(),
-                new_record,
-                new_meta,
-                self.keys.runs_prefix.clone(),
-            ];
-            let reply = texts(&self.run_script(&scripts.release, args, "release").await?);
-            match reply.first().map(String::as_str) {
-                Some("ok") => return Ok(Released::Applied),
-                Some("kept") => return Ok(Released::KeptUpdate),
-                Some("not_found") => return Err(Error::job_not_found(id)),
-                Some("lease_lost") => {
-                    return Err(Error::new(
-                        ErrorKind::LeaseLost,
-                        format!("owner '{owner}' does not hold the lease"),
-                    )
-                    .with_job(id))
-                }
-                Some("changed") => expected = reply.get(1).cloned().unwrap_or_default(),
-                other => {
-                    return Err(Error::new(
-                        ErrorKind::Internal,
-                        format!("unexpected reply from the release script: {other:?}"),
-                    ))
-                }
-            }
-        }
-        Err(Error::new(
-            ErrorKind::StoreUnavailable,
-            "the job kept changing during release; retry",
-        )
-        .with_job(id))
+        // A batch of one: the same compare-and-set on the current record,
+        // so an update made meanwhile is kept.
+        self.release_batch(owner, &[JobRelease::new(id, release)])
+            .await
+            .pop()
+            .unwrap_or_else(|| {
+                Err(Error::new(ErrorKind::Internal, "a release of one gave no result").with_job(id))
+            })
     }
 
     async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
-        // Each release is its own compare-and-set; sent together, they share
-        // the round trips instead of queueing one after the other.
-        chime_core::store::release_concurrently(self, owner, releases).await
+        if releases.is_empty() {
+            return Vec::new();
+        }
+        self.release_batch(owner, releases).await
+    }
+
+    async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut args = Vec::with_capacity(keys.len() + 1);
+        args.push(self.keys.hand_offs_of_prefix.clone());
+        args.extend(keys.iter().map(entry_key));
+        self.run_script(&scripts().finish_hand_offs, args, "finish hand-offs")
+            .await?;
+        Ok(())
+    }
+
+    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
+        let args = vec![
+            self.keys.hand_offs_of_prefix.clone(),
+            owner.to_owned(),
+            time18(deadline),
+        ];
+        self.run_script(&scripts().renew_hand_offs, args, "renew hand-offs")
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_stale_hand_offs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandOff>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let lease = TimeDelta::from_std(lease).map_err(|_| Error::invalid("lease: too long"))?;
+        let deadline = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let args = vec![
+            self.keys.hand_offs_of_prefix.clone(),
+            owner.to_owned(),
+            format!("({}", time18(now)),
+            i64::try_from(limit).unwrap_or(i64::MAX).to_string(),
+            time18(deadline),
+        ];
+        let reply = texts(
+            &self
+                .run_script(
+                    &scripts().claim_stale_hand_offs,
+                    args,
+                    "claim stale hand-offs",
+                )
+                .await?,
+        );
+        if !reply.len().is_multiple_of(3) {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "unexpected reply from the claim script: {} items",
+                    reply.len()
+                ),
+            ));
+        }
+        Ok(reply
+            .chunks(3)
+            .filter_map(|item| match item {
+                [key, record, holder] => Some(claimed_entry(key, record, holder)),
+                _ => None,
+            })
+            .collect())
     }
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {
@@ -504,3 +809,7 @@ impl FloorMicros for DateTime<Utc> {
         DateTime::from_timestamp_micros(self.timestamp_micros()).unwrap_or(self)
     }
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
