@@ -5,9 +5,13 @@
 //! in Unix milliseconds).
 //!
 //! Usage: `chime-test-node (--db PATH | --store URL [--prefix P] [--database D])
-//!         --log-dir DIR --run-for SECS [--lease SECS] [--die-after-acquire]`
+//!         --log-dir DIR --run-for SECS [--lease SECS] [--die-after-acquire]
+//!         [--work-ms MS]`
 //! (`--store` takes `sqlite://path`, `redis://host:port` with a key prefix,
 //! or `mongodb://…` / `mongodb+srv://…` with a database).
+//!
+//! With `--work-ms` each run goes on that long after logging its start (a
+//! job that takes time, so a kill can land in the middle of runs).
 //!
 //! With `--die-after-acquire` the process aborts right after its first
 //! acquisition that returned jobs, still holding their leases.
@@ -41,6 +45,8 @@ struct Options {
     run_for: Duration,
     lease: Option<Duration>,
     die_after_acquire: bool,
+    /// How long each run goes on after logging its start.
+    work: Duration,
 }
 
 fn parse() -> std::result::Result<Options, String> {
@@ -48,6 +54,7 @@ fn parse() -> std::result::Result<Options, String> {
     let (mut store, mut log_dir, mut run_for, mut lease, mut die) = (None, None, None, None, false);
     let mut prefix = "chime".to_owned();
     let mut database = "chime".to_owned();
+    let mut work = Duration::ZERO;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -67,6 +74,10 @@ fn parse() -> std::result::Result<Options, String> {
                 ))
             }
             "--die-after-acquire" => die = true,
+            "--work-ms" => {
+                work =
+                    Duration::from_millis(value()?.parse().map_err(|e| format!("--work-ms: {e}"))?)
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -78,6 +89,7 @@ fn parse() -> std::result::Result<Options, String> {
         run_for: run_for.ok_or("--run-for is required")?,
         lease,
         die_after_acquire: die,
+        work,
     })
 }
 
@@ -191,6 +203,7 @@ async fn run(options: Options) -> Result<()> {
     if let Some(lease) = options.lease {
         config.lease_duration = lease;
     }
+    let work = options.work;
     let scheduler = AsyncScheduler::builder()
         .config(config)
         .store_arc("default", store)
@@ -206,8 +219,12 @@ async fn run(options: Options) -> Result<()> {
                 Utc::now().timestamp_millis(),
                 times.join(",")
             );
-            let mut file = log.lock().map_err(|_| "log lock poisoned".to_owned())?;
-            file.write_all(line.as_bytes()).map_err(|e| e.to_string())
+            {
+                let mut file = log.lock().map_err(|_| "log lock poisoned".to_owned())?;
+                file.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+            }
+            std::thread::sleep(work);
+            Ok::<(), String>(())
         })
         .build()?;
     let reports_path = options.log_dir.join(format!("node-{pid}.reports"));

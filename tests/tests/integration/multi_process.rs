@@ -13,72 +13,14 @@ use chime::chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use chime::job::{Job, JobDefaults, NewJob};
 use chime::store::{JobStore, SqliteStore};
 use chime::trigger::IntervalTrigger;
-
-/// One logged run: which job, which process, when it started, and the
-/// scheduled times it stands for (Unix ms).
-#[derive(Debug, Clone)]
-struct Run {
-    job: String,
-    pid: u32,
-    started_ms: i64,
-    times: Vec<i64>,
-}
+use chime_tests::node_logs::{self, Report, Run};
 
 fn read_runs(log_dir: &Path) -> Vec<Run> {
-    let mut runs = Vec::new();
-    for entry in std::fs::read_dir(log_dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "log") {
-            continue; // the nodes' `.reports` files
-        }
-        let text = std::fs::read_to_string(path).unwrap();
-        for line in text.lines() {
-            if !text.ends_with('\n') && text.ends_with(line) {
-                // The unfinished last line of a node that is being killed
-                // (or still writing); complete lines end with a newline.
-                continue;
-            }
-            let parts: Vec<&str> = line.split(' ').collect();
-            assert_eq!(parts.len(), 4, "bad log line {line:?}");
-            runs.push(Run {
-                job: parts[0].to_owned(),
-                pid: parts[1].parse().unwrap(),
-                started_ms: parts[2].parse().unwrap(),
-                times: parts[3].split(',').map(|t| t.parse().unwrap()).collect(),
-            });
-        }
-    }
-    runs
-}
-
-/// A fire a node reported instead of running: `missed`, `interrupted` or
-/// `skipped`, for which job, at which scheduled times (Unix ms).
-#[derive(Debug, Clone)]
-struct Report {
-    kind: String,
-    job: String,
-    times: Vec<i64>,
+    node_logs::read_runs(log_dir).unwrap()
 }
 
 fn read_reports(log_dir: &Path) -> Vec<Report> {
-    let mut reports = Vec::new();
-    for entry in std::fs::read_dir(log_dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "reports") {
-            continue;
-        }
-        let text = std::fs::read_to_string(path).unwrap();
-        for line in text.lines() {
-            let parts: Vec<&str> = line.split(' ').collect();
-            assert_eq!(parts.len(), 3, "bad report line {line:?}");
-            reports.push(Report {
-                kind: parts[0].to_owned(),
-                job: parts[1].to_owned(),
-                times: parts[2].split(',').map(|t| t.parse().unwrap()).collect(),
-            });
-        }
-    }
-    reports
+    node_logs::read_reports(log_dir).unwrap()
 }
 
 /// Where the processes keep their jobs.
