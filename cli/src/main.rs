@@ -6,7 +6,7 @@
 
 mod args;
 mod calendar_arg;
-mod config;
+use chime_cli::config;
 mod daemon;
 mod job_build;
 mod jobs;

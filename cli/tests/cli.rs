@@ -762,3 +762,33 @@ fn jobs_commands_work_on_redis_and_mongodb_stores() {
         );
     }
 }
+
+/// The fuzz targets' bodies (`fuzz/`), replayed here on their corpus so
+/// every input that ever crashed one stays fixed without nightly.
+#[path = "../../fuzz/src/bodies.rs"]
+mod fuzz_bodies;
+
+#[test]
+fn fuzz_corpus_replays_without_a_panic() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    type Body = fn(&[u8]);
+    let targets: [(&str, Body); 4] = [
+        ("cron_crontab", fuzz_bodies::cron_crontab),
+        ("cron_fields", fuzz_bodies::cron_fields),
+        ("config", fuzz_bodies::config),
+        ("job_record", fuzz_bodies::job_record),
+    ];
+    for (name, body) in targets {
+        let dir = corpus.join(name);
+        let inputs: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert!(!inputs.is_empty(), "{name}: no corpus in {}", dir.display());
+        for input in inputs {
+            let data = std::fs::read(&input).unwrap();
+            let replay = std::panic::catch_unwind(|| body(&data));
+            assert!(replay.is_ok(), "{name} panicked on {}", input.display());
+        }
+    }
+}

@@ -247,6 +247,12 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Error> {
             path.display()
         ))
     })?;
+    parse(path, text)
+}
+
+/// Parses config `text` read from `path` (named in errors; relative paths
+/// in the config resolve against its folder).
+pub fn parse(path: PathBuf, text: String) -> Result<Loaded, Error> {
     match toml::from_str::<Config>(&text) {
         Ok(config) => Ok(Loaded {
             path: Some(path),

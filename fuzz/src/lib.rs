@@ -1,0 +1,3 @@
+//! The bodies of the fuzz targets, shared with their corpus replay.
+#[path = "bodies.rs"]
+pub mod bodies;
