@@ -15,8 +15,9 @@ pub struct MongoConfig {
     /// `chime` when the URL names none.
     pub database: Option<String>,
     /// The jobs collection (default `jobs`); run history goes to
-    /// `<collection>.runs`. Schedulers sharing a database and collection
-    /// share jobs.
+    /// `<collection>.runs` and the dispatch journal to
+    /// `<collection>.handoffs`. Schedulers sharing a database and
+    /// collection share jobs.
     pub collection: String,
     /// Runs kept in history per job (default 20; 0 = none).
     pub history_limit: usize,
@@ -59,6 +60,12 @@ impl MongoConfig {
     /// The run history collection's name.
     pub fn runs_collection(&self) -> String {
         format!("{}.runs", self.collection)
+    }
+
+    /// The dispatch journal collection's name (see
+    /// [`HandOff`](chime_core::store::HandOff)).
+    pub fn hand_offs_collection(&self) -> String {
+        format!("{}.handoffs", self.collection)
     }
 }
 
@@ -143,5 +150,6 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("admin:***@db:27017/app"), "{shown}");
         assert_eq!(config.runs_collection(), "jobs.runs");
+        assert_eq!(config.hand_offs_collection(), "jobs.handoffs");
     }
 }

@@ -13,12 +13,23 @@
 //! - One compound index `{avail: 1, priority: -1, _id: 1}`, created at
 //!   [`connect`](MongoStore::connect) (idempotent; no per-operation index
 //!   work), serves due-job acquisition and the earliest next run time.
-//! - Every operation that two schedulers may race on is a single-document
-//!   atomic write: acquisition is a loop of `findOneAndUpdate` whose filter
-//!   only matches an available document, so no job is handed to two owners;
-//!   release, update-by-edit (`modify_job`) are compare-and-set on the record
-//!   text (and the lease). Batch adds run in a transaction on replica sets.
+//! - Every operation that two schedulers may race on is atomic. Acquisition
+//!   claims a batch with one `update_many` whose filter only matches an
+//!   available document and which marks what it claimed with a token of its
+//!   own, so no job is handed to two owners; `release_job` and
+//!   update-by-edit (`modify_job`) are compare-and-set on the record text
+//!   (and the lease). On replica sets and sharded clusters, batch adds and
+//!   batch releases (`release_jobs`, what the scheduler uses) run in one
+//!   multi-document transaction each; on a standalone server batch releases
+//!   are concurrent compare-and-sets.
 //! - Run history is bounded per job, in the collection `<collection>.runs`.
+//! - The dispatch journal ([`HandOff`]; capability `journal`) lives in
+//!   `<collection>.handoffs`, indexed by deadline and by owner. A batch
+//!   release records its hand-offs in the same transaction, so it needs a
+//!   replica set or sharded cluster: on a standalone server the store has
+//!   no journal (the capability is off and hand-offs are ignored). See
+//!   `store/release.rs` for why a transaction rather than entries embedded
+//!   in the job documents.
 //! - On a replica set or sharded cluster, a change stream on the jobs
 //!   collection wakes the schedulers when another process adds, changes or
 //!   removes jobs ([`change_feed`]); on a standalone server there is no
@@ -40,6 +51,7 @@
 //! ```
 //!
 //! [`change_feed`]: chime_core::JobStore::change_feed
+//! [`HandOff`]: chime_core::store::HandOff
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

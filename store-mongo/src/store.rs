@@ -1,5 +1,8 @@
 //! The `JobStore` implementation.
 
+mod claim;
+mod release;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::time::Duration;
@@ -7,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobEdit, JobList, JobRelease, JobStore, Release, Released, RunRecord,
-    StoreCapabilities, UnreadableRecord,
+    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, Release, Released,
+    RunRecord, StoreCapabilities, UnreadableRecord,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -16,18 +19,20 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::error::{TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 use mongodb::options::{ClientOptions, IndexOptions};
-use mongodb::{Client, ClientSession, Collection, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{url_secret, MongoConfig};
 use crate::document::{
-    decode, due_order, id_of, instant, int_field, job_document, micros, micros_floor,
-    rewrite_pipeline, AVAIL, DUE_INDEX, HISTORY_INDEX, LEASE_EXPIRES, LEASE_NEXT, LEASE_OWNER,
-    LEASE_TOKEN, NEXT, PRIORITY, RECORD,
+    claimed_hand_off, decode, due_order, hand_off_id, id_of, instant, int_field, job_document,
+    micros, micros_floor, rewrite_pipeline, AVAIL, CLAIM_TOKEN, DEADLINE, DEADLINE_INDEX,
+    DUE_INDEX, HISTORY_INDEX, LEASE_EXPIRES, LEASE_NEXT, LEASE_OWNER, LEASE_TOKEN, NEXT, OWNER,
+    OWNER_INDEX, PREVIOUS_DEADLINE, PREVIOUS_OWNER, PRIORITY, RECORD,
 };
 use crate::error::{code, mongo_error, scrub, DUPLICATE_KEY};
 use crate::feed::spawn_listener;
+use claim::{claim_in_order, Claim};
 
 /// Operations give up after this long without a reachable server, unless
 /// the URL says otherwise (the driver's own default is 30 s, which would
@@ -49,9 +54,13 @@ pub struct MongoStore {
     secrets: Vec<String>,
     database: String,
     client: Client,
+    db: Database,
     jobs: Collection<Document>,
     runs: Collection<Document>,
-    /// A replica set or sharded cluster: transactions and change streams work.
+    /// The dispatch journal (used on replicated deployments only).
+    hand_offs: Collection<Document>,
+    /// A replica set or sharded cluster: transactions and change streams
+    /// work, and so does the dispatch journal.
     replicated: bool,
     feed: Option<watch::Receiver<u64>>,
     listener: Option<JoinHandle<()>>,
@@ -78,7 +87,8 @@ impl Drop for MongoStore {
 impl MongoStore {
     /// Connects to the deployment in `config`, creates the indexes if they
     /// are missing (once, here) and, on a replica set or sharded cluster,
-    /// starts watching for changes. Fails if no server can be reached.
+    /// starts watching for changes and sets up the dispatch journal. Fails
+    /// if no server can be reached.
     pub async fn connect(config: MongoConfig) -> Result<Self> {
         if config.collection.is_empty() {
             return Err(Error::invalid(
@@ -115,6 +125,7 @@ impl MongoStore {
         let db = client.database(&database);
         let jobs = db.collection::<Document>(&config.collection);
         let runs = db.collection::<Document>(&config.runs_collection());
+        let hand_offs = db.collection::<Document>(&config.hand_offs_collection());
         let fail = |operation: &'static str| {
             let (url, secrets) = (redacted_url.clone(), secrets.clone());
             move |e| mongo_error(&url, &secrets, operation, e)
@@ -149,12 +160,33 @@ impl MongoStore {
             .await
             .map_err(fail("hello"))?;
         let replicated = hello.contains_key("setName") || hello.get_str("msg") == Ok("isdbgrid");
+        if replicated {
+            // The journal needs transactions, so only replicated deployments
+            // have one (and its collection).
+            hand_offs
+                .create_indexes([
+                    IndexModel::builder()
+                        .keys(doc! { DEADLINE: 1, "_id": 1 })
+                        .options(
+                            IndexOptions::builder()
+                                .name(DEADLINE_INDEX.to_owned())
+                                .build(),
+                        )
+                        .build(),
+                    IndexModel::builder()
+                        .keys(doc! { OWNER: 1 })
+                        .options(IndexOptions::builder().name(OWNER_INDEX.to_owned()).build())
+                        .build(),
+                ])
+                .await
+                .map_err(fail("create the dispatch journal indexes"))?;
+        }
         let (feed, listener) = if replicated {
             let (tx, rx) = watch::channel(0);
             let listener = spawn_listener(jobs.clone(), tx, redacted_url.clone(), secrets.clone());
             (Some(rx), Some(listener))
         } else {
-            tracing::info!(url = %redacted_url, "MongoDB is a standalone server: no change streams, schedulers poll");
+            tracing::info!(url = %redacted_url, "MongoDB is a standalone server: no change streams (schedulers poll), no transactions (no dispatch journal)");
             (None, None)
         };
         Ok(MongoStore {
@@ -163,8 +195,10 @@ impl MongoStore {
             secrets,
             database,
             client,
+            db,
             jobs,
             runs,
+            hand_offs,
             replicated,
             feed,
             listener,
@@ -370,6 +404,22 @@ async fn commit(session: &mut ClientSession) -> mongodb::error::Result<()> {
     }
 }
 
+impl MongoStore {
+    /// An error unless this deployment has the dispatch journal.
+    fn journal(&self, operation: &str) -> Result<()> {
+        if self.replicated {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::NotSupported,
+                format!(
+                    "{operation} is not supported by {self:?}: the dispatch journal needs a replica set or sharded cluster (transactions)"
+                ),
+            ))
+        }
+    }
+}
+
 fn unreadable_error(u: UnreadableRecord) -> Error {
     Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(u.job_id)
 }
@@ -390,6 +440,7 @@ impl JobStore for MongoStore {
             .shared(true)
             .notifies(self.feed.is_some())
             .history(self.config.history_limit > 0)
+            .journal(self.replicated)
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
@@ -535,68 +586,29 @@ impl JobStore for MongoStore {
         // Available at or before now: scheduled (`avail` is null when
         // paused), due, and not under an unexpired lease.
         let available = doc! { AVAIL: { "$lte": micros_floor(now) } };
-        let token = mongodb::bson::oid::ObjectId::new();
-        let claim = vec![doc! {
-            "$set": {
-                LEASE_OWNER: { "$literal": owner },
-                LEASE_EXPIRES: expires,
-                LEASE_NEXT: format!("${NEXT}"),
-                LEASE_TOKEN: token,
-                AVAIL: { "$max": [format!("${NEXT}"), expires] },
-            }
-        }];
+        let claim = doc! {
+            LEASE_OWNER: { "$literal": owner },
+            LEASE_EXPIRES: expires,
+            LEASE_NEXT: format!("${NEXT}"),
+            AVAIL: { "$max": [format!("${NEXT}"), expires] },
+        };
+        // Three round trips per batch (see `claim_in_order`).
+        let claimed = claim_in_order(Claim {
+            collection: &self.jobs,
+            claimable: available,
+            order: due_order(),
+            limit,
+            set: claim,
+            token_field: LEASE_TOKEN,
+            projection: Some(doc! { RECORD: 1 }),
+        })
+        .await
+        .map_err(self.fail("acquire"))?;
         let mut acquired = AcquiredJobs::default();
-        // Three round trips per batch: the candidates in due order; one
-        // update that claims those still available (each document's update
-        // is atomic and re-checks the filter, so a document a concurrent
-        // acquirer claimed in between is skipped, never claimed twice); and
-        // the documents this acquisition's token actually claimed.
-        let candidates: Vec<Document> = self
-            .jobs
-            .find(available.clone())
-            .sort(due_order())
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(self.fail("acquire"))?
-            .try_collect()
-            .await
-            .map_err(self.fail("acquire"))?;
-        if candidates.is_empty() {
-            return Ok(acquired);
-        }
-        let ids: Vec<Bson> = candidates
-            .iter()
-            .filter_map(|d| d.get("_id").cloned())
-            .collect();
-        let mut claimable = available;
-        claimable.insert("_id", doc! { "$in": ids.clone() });
-        self.jobs
-            .update_many(claimable, claim)
-            .await
-            .map_err(self.fail("acquire"))?;
-        let claimed: Vec<Document> = self
-            .jobs
-            .find(doc! { "_id": { "$in": ids.clone() }, LEASE_TOKEN: token })
-            .projection(doc! { RECORD: 1 })
-            .await
-            .map_err(self.fail("acquire"))?
-            .try_collect()
-            .await
-            .map_err(self.fail("acquire"))?;
-        let mut by_id: std::collections::HashMap<String, Document> =
-            claimed.into_iter().map(|d| (id_of(&d), d)).collect();
-        // In due order, as the candidates came.
-        for id in ids {
-            let key = match &id {
-                Bson::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            if let Some(doc) = by_id.remove(&key) {
-                match decode(&key, &doc) {
-                    Ok(job) => acquired.jobs.push(job),
-                    Err(u) => acquired.unreadable.push(u),
-                }
+        for doc in claimed {
+            match decode(&id_of(&doc), &doc) {
+                Ok(job) => acquired.jobs.push(job),
+                Err(u) => acquired.unreadable.push(u),
             }
         }
         Ok(acquired)
@@ -694,9 +706,76 @@ impl JobStore for MongoStore {
     }
 
     async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
-        // Each release is its own compare-and-set; sent together, they share
-        // the round trips instead of queueing one after the other.
-        chime_core::store::release_concurrently(self, owner, releases).await
+        if self.replicated {
+            // One transaction, hand-offs included (see `release.rs`).
+            self.release_in_transaction(owner, releases).await
+        } else {
+            // No transactions (and no journal): each release is its own
+            // compare-and-set; sent together, they share the round trips
+            // instead of queueing one after the other.
+            chime_core::store::release_concurrently(self, owner, releases).await
+        }
+    }
+
+    async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> Result<()> {
+        self.journal("finish_hand_offs")?;
+        // One `delete_many` per 10,000 keys (a key is a job id and a
+        // number: such a filter stays far below the command size limit).
+        for chunk in keys.chunks(10_000) {
+            let ids: Vec<Document> = chunk.iter().map(hand_off_id).collect();
+            self.hand_offs
+                .delete_many(doc! { "_id": { "$in": ids } })
+                .await
+                .map_err(self.fail("finish hand-offs"))?;
+        }
+        Ok(())
+    }
+
+    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
+        self.journal("renew_hand_offs")?;
+        self.hand_offs
+            .update_many(
+                doc! { OWNER: owner },
+                doc! { "$set": { DEADLINE: micros(deadline) } },
+            )
+            .await
+            .map_err(self.fail("renew hand-offs"))?;
+        Ok(())
+    }
+
+    async fn claim_stale_hand_offs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandOff>> {
+        self.journal("claim_stale_hand_offs")?;
+        let lease = TimeDelta::from_std(lease).map_err(|_| Error::invalid("lease: too long"))?;
+        let deadline = micros(
+            now.checked_add_signed(lease)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        );
+        // Stale: the deadline (rounded up) is before now (rounded down), so
+        // no entry is claimed before its deadline. The claim keeps the
+        // owner and deadline it replaces, to report the entry as it was.
+        let claimed = claim_in_order(Claim {
+            collection: &self.hand_offs,
+            claimable: doc! { DEADLINE: { "$lt": micros_floor(now) } },
+            order: doc! { DEADLINE: 1, "_id": 1 },
+            limit,
+            set: doc! {
+                PREVIOUS_OWNER: format!("${OWNER}"),
+                PREVIOUS_DEADLINE: format!("${DEADLINE}"),
+                OWNER: { "$literal": owner },
+                DEADLINE: deadline,
+            },
+            token_field: CLAIM_TOKEN,
+            projection: None,
+        })
+        .await
+        .map_err(self.fail("claim stale hand-offs"))?;
+        Ok(claimed.iter().map(claimed_hand_off).collect())
     }
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {
