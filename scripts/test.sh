@@ -174,6 +174,9 @@ export CHIME_REQUIRE_SERVERS=1
 step "cargo test --workspace"
 cargo test --workspace
 
+step "chaos suite at CI size (SQLite, Redis, MongoDB)"
+scripts/chaos.sh --stores sqlite,redis,mongo --seconds 20 --jobs 100
+
 step "benchmark harness at smoke size"
 scripts/bench-smoke.sh
 

@@ -153,12 +153,13 @@ async fn connect_is_idempotent_and_reports_the_feed() {
     let caps = second.capabilities();
     assert!(caps.persistent && caps.shared && caps.history);
     assert!(caps.notifies, "a replica set has change streams");
+    assert!(caps.journal, "a replica set has transactions for the journal");
     assert!(second.change_feed().is_some());
     let client = Client::with_uri_str(&url).await.unwrap();
     let db = client.database(&database);
     let mut names = db.list_collection_names().await.unwrap();
     names.sort();
-    assert_eq!(names, ["my_jobs", "my_jobs.runs"]);
+    assert_eq!(names, ["my_jobs", "my_jobs.handoffs", "my_jobs.runs"]);
     let indexes = db
         .collection::<Document>("my_jobs")
         .list_index_names()
