@@ -153,7 +153,10 @@ async fn connect_is_idempotent_and_reports_the_feed() {
     let caps = second.capabilities();
     assert!(caps.persistent && caps.shared && caps.history);
     assert!(caps.notifies, "a replica set has change streams");
-    assert!(caps.journal, "a replica set has transactions for the journal");
+    assert!(
+        caps.journal,
+        "a replica set has transactions for the journal"
+    );
     assert!(second.change_feed().is_some());
     let client = Client::with_uri_str(&url).await.unwrap();
     let db = client.database(&database);
