@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chime::chrono::{DateTime, TimeDelta, Utc};
 use chime::job::{Job, JobDefaults, NewJob};
 use chime::store::{
-    AcquiredJobs, JobEdit, JobList, JobStore, Release, Released, RunRecord, StoreCapabilities,
+    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, Release, Released,
+    RunRecord, StoreCapabilities,
 };
 use chime::trigger::IntervalTrigger;
 use chime::{AsyncScheduler, SchedulerConfig, TaskContext};
@@ -292,6 +293,30 @@ impl JobStore for Probe {
         release: Release,
     ) -> chime::Result<Released> {
         self.inner.release_job(owner, id, release).await
+    }
+    async fn release_jobs(
+        &self,
+        owner: &str,
+        releases: &[JobRelease],
+    ) -> Vec<chime::Result<Released>> {
+        self.inner.release_jobs(owner, releases).await
+    }
+    async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> chime::Result<()> {
+        self.inner.finish_hand_offs(keys).await
+    }
+    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> chime::Result<()> {
+        self.inner.renew_hand_offs(owner, deadline).await
+    }
+    async fn claim_stale_hand_offs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: Duration,
+    ) -> chime::Result<Vec<HandOff>> {
+        self.inner
+            .claim_stale_hand_offs(owner, now, limit, lease)
+            .await
     }
     fn change_feed(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         self.inner.change_feed()
