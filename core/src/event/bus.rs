@@ -62,6 +62,19 @@ impl EventBus {
         listeners.len() != before
     }
 
+    /// Whether anyone would receive an event of a kind in `mask`: a
+    /// broadcast subscriber, or a listener whose mask overlaps. Lets the
+    /// scheduler skip building per-run events nobody reads.
+    pub fn wants(&self, mask: EventMask) -> bool {
+        self.sender.receiver_count() > 0
+            || self
+                .listeners
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|(_, m, _)| m.intersects(mask))
+    }
+
     /// Delivers an event. A panicking listener is caught and logged.
     pub fn emit(&self, event: Event) {
         let mask = event.mask();

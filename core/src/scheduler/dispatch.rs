@@ -9,7 +9,7 @@ use super::fire_plan::plan_fires;
 use super::jitter::jittered;
 use super::{lock, read, AsyncScheduler, Inner};
 use crate::error::{ErrorKind, Result};
-use crate::event::Event;
+use crate::event::{Event, EventMask};
 use crate::executor::{Executor, Outcome};
 use crate::job::Job;
 use crate::store::{
@@ -154,10 +154,9 @@ impl Inner {
         job: Job,
         now: DateTime<Utc>,
     ) -> Option<Prepared> {
-        let trigger = match self
-            .trigger_cache
-            .decode(&self.triggers, alias, &job.id, &job.trigger)
-        {
+        let cached = self.trigger_cache.get(alias, &job.id, &job.trigger);
+        let from_cache = cached.is_some();
+        let trigger = match cached.map_or_else(|| self.triggers.decode(&job.trigger), Ok) {
             Ok(trigger) => trigger,
             Err(e) => {
                 self.report_unusable(alias, &job.id, e.message());
@@ -187,6 +186,11 @@ impl Inner {
             },
             None => Release::Remove,
         };
+        if !from_cache && plan.next.is_some() {
+            // Only a trigger that fires again is worth keeping.
+            self.trigger_cache
+                .insert(alias, &job.id, &job.trigger, &trigger);
+        }
         Some(Prepared {
             job,
             runnable,
@@ -284,12 +288,14 @@ impl Inner {
             });
             return;
         }
-        for times in &runs {
-            self.events.emit(Event::JobSubmitted {
-                job_id: job.id.clone(),
-                store: alias.to_owned(),
-                scheduled_run_times: times.clone(),
-            });
+        if self.events.wants(EventMask::JOB_SUBMITTED) {
+            for times in &runs {
+                self.events.emit(Event::JobSubmitted {
+                    job_id: job.id.clone(),
+                    store: alias.to_owned(),
+                    scheduled_run_times: times.clone(),
+                });
+            }
         }
         let inner = Arc::clone(self);
         let alias = alias.to_owned();
@@ -345,13 +351,16 @@ impl Inner {
         match outcome.kind {
             RunOutcome::Success => {
                 tracing::debug!(job_id, store = alias, ?duration, "job ran");
-                self.events.emit(Event::JobExecuted {
-                    job_id: job_id.to_owned(),
-                    store: alias.to_owned(),
-                    scheduled_run_time,
-                    started_at,
-                    duration,
-                });
+                // Nobody listening: skip building the event.
+                if self.events.wants(EventMask::JOB_EXECUTED) {
+                    self.events.emit(Event::JobExecuted {
+                        job_id: job_id.to_owned(),
+                        store: alias.to_owned(),
+                        scheduled_run_time,
+                        started_at,
+                        duration,
+                    });
+                }
             }
             kind => {
                 let error = outcome.message.clone().unwrap_or_default();

@@ -12,6 +12,7 @@ mod dispatch;
 pub(crate) mod fire_plan;
 mod instances;
 pub(crate) mod jitter;
+mod job_map;
 mod journal;
 mod operations;
 mod run_loop;

@@ -3,13 +3,13 @@
 //! Decoding a stored trigger (parsing a cron expression, say) costs more
 //! than computing its next fire; a job that fires every second would pay it
 //! every second. The cache keys a job by store and id and keeps the spec it
-//! decoded, so a changed trigger is decoded afresh.
+//! decoded, so a changed trigger is decoded afresh. Jobs whose trigger is
+//! exhausted (one-shot jobs) are never cached.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::error::Result;
-use crate::trigger::{Trigger, TriggerRegistry, TriggerSpec};
+use super::job_map::JobMap;
+use crate::trigger::{Trigger, TriggerSpec};
 
 /// Entries kept before the cache starts over (a bound, not a tuning knob:
 /// jobs that are gone would otherwise stay forever).
@@ -20,39 +20,37 @@ type Entry = (TriggerSpec, Arc<dyn Trigger>);
 /// Store alias and job id → the last decoded trigger.
 #[derive(Default)]
 pub(crate) struct TriggerCache {
-    entries: Mutex<HashMap<(String, String), Entry>>,
+    entries: Mutex<JobMap<Entry>>,
 }
 
 impl TriggerCache {
-    /// The trigger of `spec` for job `job_id` in `store`, decoded once.
-    pub fn decode(
+    /// The cached trigger of job `job_id` in `store`, if it was decoded from `spec`.
+    pub fn get(&self, store: &str, job_id: &str, spec: &TriggerSpec) -> Option<Arc<dyn Trigger>> {
+        let entries = super::lock(&self.entries);
+        match entries.get(store, job_id) {
+            Some((cached_spec, trigger)) if cached_spec == spec => Some(Arc::clone(trigger)),
+            _ => None,
+        }
+    }
+
+    /// Keeps `trigger`, decoded from `spec`, for the job's next fires.
+    pub fn insert(
         &self,
-        registry: &TriggerRegistry,
         store: &str,
         job_id: &str,
         spec: &TriggerSpec,
-    ) -> Result<Arc<dyn Trigger>> {
-        let key = (store.to_owned(), job_id.to_owned());
-        {
-            let entries = super::lock(&self.entries);
-            if let Some((cached_spec, trigger)) = entries.get(&key) {
-                if cached_spec == spec {
-                    return Ok(Arc::clone(trigger));
-                }
-            }
-        }
-        let trigger = registry.decode(spec)?;
+        trigger: &Arc<dyn Trigger>,
+    ) {
         let mut entries = super::lock(&self.entries);
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(key, (spec.clone(), Arc::clone(&trigger)));
-        Ok(trigger)
+        entries.insert(store, job_id, (spec.clone(), Arc::clone(trigger)));
     }
 
     /// Forgets a job (removed, or its trigger exhausted).
     pub fn forget(&self, store: &str, job_id: &str) {
-        super::lock(&self.entries).remove(&(store.to_owned(), job_id.to_owned()));
+        super::lock(&self.entries).remove(store, job_id);
     }
 }
 

@@ -1,0 +1,75 @@
+//! A map keyed by store alias and job id that looks entries up by `&str`
+//! without building a key: the scheduler consults such maps for every run.
+
+use std::collections::HashMap;
+
+/// Store alias → job id → `V`.
+#[derive(Debug)]
+pub(crate) struct JobMap<V> {
+    stores: HashMap<String, HashMap<String, V>>,
+}
+
+impl<V> Default for JobMap<V> {
+    fn default() -> Self {
+        JobMap {
+            stores: HashMap::new(),
+        }
+    }
+}
+
+impl<V> JobMap<V> {
+    pub fn get(&self, store: &str, job_id: &str) -> Option<&V> {
+        self.stores.get(store)?.get(job_id)
+    }
+
+    pub fn get_mut(&mut self, store: &str, job_id: &str) -> Option<&mut V> {
+        self.stores.get_mut(store)?.get_mut(job_id)
+    }
+
+    pub fn insert(&mut self, store: &str, job_id: &str, value: V) {
+        match self.stores.get_mut(store) {
+            Some(jobs) => {
+                jobs.insert(job_id.to_owned(), value);
+            }
+            None => {
+                let mut jobs = HashMap::new();
+                jobs.insert(job_id.to_owned(), value);
+                self.stores.insert(store.to_owned(), jobs);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, store: &str, job_id: &str) -> Option<V> {
+        self.stores.get_mut(store)?.remove(job_id)
+    }
+
+    /// Entries over all stores.
+    pub fn len(&self) -> usize {
+        self.stores.values().map(HashMap::len).sum()
+    }
+
+    pub fn clear(&mut self) {
+        self.stores.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobMap;
+
+    #[test]
+    fn entries_are_per_store_and_job() {
+        let mut map = JobMap::default();
+        map.insert("a", "j", 1);
+        map.insert("b", "j", 2);
+        assert_eq!((map.get("a", "j"), map.get("b", "j")), (Some(&1), Some(&2)));
+        if let Some(v) = map.get_mut("a", "j") {
+            *v += 10;
+        }
+        assert_eq!(map.remove("a", "j"), Some(11));
+        assert_eq!(map.get("a", "j"), None);
+        assert_eq!(map.len(), 1);
+        map.clear();
+        assert_eq!(map.len(), 0);
+    }
+}
