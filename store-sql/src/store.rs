@@ -68,6 +68,8 @@ fn open(config: &SqliteConfig) -> Result<Connection> {
         None => Connection::open_in_memory().map_err(sql_error)?,
     };
     conn.busy_timeout(config.busy_timeout).map_err(sql_error)?;
+    // Room for every statement the store uses, so none is prepared twice.
+    conn.set_prepared_statement_cache_capacity(64);
     if config.path.is_some() {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql_error)?;
