@@ -206,16 +206,8 @@ pub(crate) fn claimed_hand_off(doc: &Document) -> HandOff {
             entry
         }
         None => {
-            tracing::warn!(job_id = %job_id, "unreadable dispatch journal entry; reporting its fire time alone");
             let deadline = stored_deadline.and_then(instant).unwrap_or(fire_time);
-            HandOff::new(
-                job_id,
-                fire_time,
-                owner,
-                vec![fire_time],
-                Vec::new(),
-                deadline,
-            )
+            HandOff::unreadable(job_id, fire_time, owner, deadline)
         }
     }
 }

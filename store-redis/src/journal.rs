@@ -46,17 +46,7 @@ pub(crate) fn claimed_entry(field: &str, record: &str, holder: &str) -> HandOff 
             entry.deadline = deadline;
             entry
         }
-        None => {
-            tracing::warn!(job_id = %job_id, "unreadable dispatch journal entry; reporting its fire time alone");
-            HandOff::new(
-                job_id,
-                fire_time,
-                owner,
-                vec![fire_time],
-                Vec::new(),
-                deadline,
-            )
-        }
+        None => HandOff::unreadable(job_id, fire_time, owner, deadline),
     }
 }
 

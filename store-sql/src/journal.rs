@@ -132,16 +132,6 @@ fn entry_from_row(
             entry.deadline = deadline;
             entry
         }
-        None => {
-            tracing::warn!(job_id = %job_id, "unreadable dispatch journal entry; reporting its fire time alone");
-            HandOff::new(
-                job_id,
-                fire_time,
-                owner,
-                vec![fire_time],
-                Vec::new(),
-                deadline,
-            )
-        }
+        None => HandOff::unreadable(job_id, fire_time, owner, deadline),
     }
 }

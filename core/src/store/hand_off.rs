@@ -66,6 +66,27 @@ impl HandOff {
         }
     }
 
+    /// Stands in for an entry whose stored record cannot be read (logged as
+    /// a warning): what the store keeps beside it — job, fire time, owner,
+    /// deadline — still reports the fire, as the entry's one run.
+    pub fn unreadable(
+        job_id: impl Into<String>,
+        fire_time: DateTime<Utc>,
+        owner: impl Into<String>,
+        deadline: DateTime<Utc>,
+    ) -> Self {
+        let job_id = job_id.into();
+        tracing::warn!(job_id = %job_id, "unreadable dispatch journal entry; reporting its fire time alone");
+        HandOff::new(
+            job_id,
+            fire_time,
+            owner,
+            vec![fire_time],
+            Vec::new(),
+            deadline,
+        )
+    }
+
     /// The entry's key in the journal.
     pub fn key(&self) -> HandOffKey {
         HandOffKey {
