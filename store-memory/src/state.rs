@@ -3,13 +3,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chime_core::job::Job;
 use chrono::{DateTime, Utc};
 
 /// Index key: when the job can next be acquired, then higher priority
-/// first, then id.
-pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, String);
+/// first, then id (shared with the map's key: one allocation per id).
+pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, Arc<str>);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Lease {
@@ -27,15 +28,19 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    pub fn new(job: Job, lease: Option<Lease>) -> Self {
+        Entry { job, lease }
+    }
+
     /// When the job can next be acquired: its next run time, or later while
     /// leased; `None` when paused.
-    pub fn due_key(&self) -> Option<DueKey> {
+    fn due_at(&self) -> Option<(DateTime<Utc>, Reverse<i32>)> {
         let next = self.job.next_run_time?;
         let at = match &self.lease {
             Some(lease) => next.max(lease.expires_at),
             None => next,
         };
-        Some((at, Reverse(self.job.priority), self.job.id.clone()))
+        Some((at, Reverse(self.job.priority)))
     }
 }
 
@@ -45,27 +50,48 @@ impl Entry {
 /// entries made the table alone ~600 bytes per job.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub jobs: HashMap<String, Box<Entry>>,
+    pub jobs: HashMap<Arc<str>, Box<Entry>>,
     pub due: BTreeSet<DueKey>,
 }
 
 impl State {
     /// Inserts or replaces an entry, keeping the index in step.
     pub fn put(&mut self, entry: Entry) {
-        let id = entry.job.id.clone();
-        self.take(&id);
-        if let Some(key) = entry.due_key() {
-            self.due.insert(key);
+        self.take(&entry.job.id);
+        let id: Arc<str> = Arc::from(entry.job.id.as_str());
+        if let Some((at, priority)) = entry.due_at() {
+            self.due.insert((at, priority, Arc::clone(&id)));
         }
         self.jobs.insert(id, Box::new(entry));
     }
 
     /// Removes an entry, keeping the index in step.
     pub fn take(&mut self, id: &str) -> Option<Entry> {
-        let entry = self.jobs.remove(id)?;
-        if let Some(key) = entry.due_key() {
-            self.due.remove(&key);
+        let (key, entry) = self.jobs.remove_entry(id)?;
+        if let Some((at, priority)) = entry.due_at() {
+            self.due.remove(&(at, priority, key));
         }
         Some(*entry)
+    }
+
+    /// Changes an entry in place (its lease, its times), moving it in the
+    /// index if its due position changed; the job's id must stay the same.
+    /// Returns the changed entry, or `None` if there is no such job.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> Option<&Entry> {
+        let key = Arc::clone(self.jobs.get_key_value(id)?.0);
+        let State { jobs, due } = self;
+        let entry = jobs.get_mut(id)?;
+        let before = entry.due_at();
+        change(entry);
+        let after = entry.due_at();
+        if before != after {
+            if let Some((at, priority)) = before {
+                due.remove(&(at, priority, Arc::clone(&key)));
+            }
+            if let Some((at, priority)) = after {
+                due.insert((at, priority, key));
+            }
+        }
+        Some(entry)
     }
 }

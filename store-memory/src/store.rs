@@ -74,24 +74,25 @@ fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) ->
         )
         .with_job(id));
     }
-    let Some(mut entry) = state.take(id) else {
-        return Err(Error::job_not_found(id));
-    };
     if rescheduled {
         // Paused, resumed or rescheduled while leased: that wins.
-        entry.lease = None;
-        state.put(entry);
+        state.update(id, |entry| entry.lease = None);
         return Ok(Released::KeptUpdate);
     }
-    if let Release::Reschedule {
-        next_run_time,
-        trigger_time,
-    } = release
-    {
-        entry.lease = None;
-        entry.job.next_run_time = Some(next_run_time);
-        entry.job.trigger_time = Some(trigger_time);
-        state.put(entry);
+    match release {
+        Release::Reschedule {
+            next_run_time,
+            trigger_time,
+        } => {
+            state.update(id, |entry| {
+                entry.lease = None;
+                entry.job.next_run_time = Some(next_run_time);
+                entry.job.trigger_time = Some(trigger_time);
+            });
+        }
+        Release::Remove => {
+            state.take(id);
+        }
     }
     Ok(Released::Applied)
 }
@@ -108,10 +109,10 @@ impl JobStore for MemoryStore {
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let mut state = self.state();
-        if !replace_existing && state.jobs.contains_key(&job.id) {
+        if !replace_existing && state.jobs.contains_key(job.id.as_str()) {
             return Err(conflict(&job.id));
         }
-        state.put(Entry { job, lease: None });
+        state.put(Entry::new(job, None));
         Ok(())
     }
 
@@ -120,13 +121,13 @@ impl JobStore for MemoryStore {
         if !replace_existing {
             let mut seen = std::collections::HashSet::new();
             for job in &jobs {
-                if state.jobs.contains_key(&job.id) || !seen.insert(job.id.as_str()) {
+                if state.jobs.contains_key(job.id.as_str()) || !seen.insert(job.id.as_str()) {
                     return Err(conflict(&job.id));
                 }
             }
         }
         for job in jobs {
-            state.put(Entry { job, lease: None });
+            state.put(Entry::new(job, None));
         }
         Ok(())
     }
@@ -205,23 +206,24 @@ impl JobStore for MemoryStore {
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut state = self.state();
-        let due_ids: Vec<String> = state
+        let due_ids: Vec<std::sync::Arc<str>> = state
             .due
             .iter()
             .take_while(|(at, _, _)| *at <= now)
             .take(limit)
-            .map(|(_, _, id)| id.clone())
+            .map(|(_, _, id)| std::sync::Arc::clone(id))
             .collect();
         let mut jobs = Vec::with_capacity(due_ids.len());
         for id in due_ids {
-            if let Some(mut entry) = state.take(&id) {
+            let leased = state.update(&id, |entry| {
                 entry.lease = Some(Lease {
                     owner: owner.to_owned(),
                     expires_at,
                     acquired_next: entry.job.next_run_time,
                 });
+            });
+            if let Some(entry) = leased {
                 jobs.push(entry.job.clone());
-                state.put(entry);
             }
         }
         Ok(AcquiredJobs {
@@ -258,7 +260,7 @@ impl JobStore for MemoryStore {
     async fn record_run(&self, record: RunRecord) -> Result<()> {
         // Runs of jobs that are gone (a one-shot job's last run) are not
         // kept: nobody can ask for them and they would pile up.
-        if !self.state().jobs.contains_key(&record.job_id) {
+        if !self.state().jobs.contains_key(record.job_id.as_str()) {
             return Ok(());
         }
         self.history().record(record);
