@@ -16,6 +16,13 @@ use crate::store::{HandOff, HandOffKey, JobStore, RunOutcome, RunRecord};
 /// Stale entries claimed per look.
 const STALE_BATCH: usize = 100;
 
+/// Fires not run that one report writes to the run history: the newest
+/// ones, as many as a store keeps per job by default. The event and the
+/// log line still list them all; after a long downtime of a frequent job,
+/// a thousand history writes per job would hold up dispatch for nothing
+/// (the store keeps only its last few runs anyway).
+const MAX_NOT_RUN_RECORDS: usize = 20;
+
 #[derive(Default)]
 struct StoreJournal {
     /// Hand-offs of this scheduler whose entries are in the store.
@@ -265,7 +272,8 @@ impl Inner {
             return;
         }
         let now = self.clock.now();
-        for &time in times {
+        let newest = &times[times.len().saturating_sub(MAX_NOT_RUN_RECORDS)..];
+        for &time in newest {
             let record = RunRecord::new(job_id, time, now, now, outcome, None);
             if let Err(error) = store.record_run(record).await {
                 tracing::warn!(job_id, store = alias, %error, "could not record run history");

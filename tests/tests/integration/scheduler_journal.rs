@@ -132,3 +132,54 @@ async fn missed_fires_are_recorded_in_history() {
     assert!(h.fires("late").is_empty());
     h.scheduler.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_long_downtime_writes_only_the_newest_missed_fires_to_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        chime::store::sql::SqliteConfig::file(dir.path().join("jobs.db")).history_limit(1000);
+    let store = Arc::new(SqliteStore::with_config(config).unwrap());
+    let mut h = builder_with(|b| b.store_arc("sql", store.clone()));
+    h.scheduler
+        .add_job(
+            NewJob::new("record", IntervalTrigger::seconds(1).unwrap())
+                .id("frequent")
+                .coalesce(false)
+                .misfire_grace_time(Some(Duration::from_secs(1)))
+                .store("sql"),
+        )
+        .await
+        .unwrap();
+    // Down for 200 s: ~200 fires are past their grace time at start-up.
+    h.run_until(at(200)).await;
+    h.scheduler.start().await.unwrap();
+    let event = h.wait_for(|e| matches!(e, Event::JobMissed { .. })).await;
+    let Event::JobMissed {
+        scheduled_run_times,
+        ..
+    } = event
+    else {
+        unreachable!()
+    };
+    assert!(
+        scheduled_run_times.len() > 150,
+        "the event lists every missed fire ({})",
+        scheduled_run_times.len()
+    );
+    h.run_until(at(200) + chime::chrono::TimeDelta::milliseconds(500))
+        .await;
+    let missed: Vec<_> = store
+        .run_history("frequent", 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.outcome == RunOutcome::Missed)
+        .map(|r| r.scheduled_run_time)
+        .collect();
+    let newest: Vec<_> = scheduled_run_times.iter().rev().take(20).copied().collect();
+    assert_eq!(
+        missed, newest,
+        "history gets the newest 20 (newest first), not one write per missed fire"
+    );
+    h.scheduler.shutdown().await.unwrap();
+}
