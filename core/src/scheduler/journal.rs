@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::{lock, read, Inner};
+use super::{lock, read, Inner, SchedulerState};
 use crate::event::Event;
 use crate::store::{HandOff, HandOffKey, JobStore, RunOutcome, RunRecord};
 
@@ -31,14 +31,64 @@ struct StoreJournal {
     finished: Vec<HandOffKey>,
     /// A task is removing `finished` entries right now.
     flushing: bool,
-    /// When the upkeep last ran.
-    last_upkeep: Option<DateTime<Utc>>,
 }
 
 /// Per-store journal bookkeeping of one scheduler.
 #[derive(Default)]
 pub(crate) struct JournalBook {
     stores: Mutex<HashMap<String, StoreJournal>>,
+    /// The keeper task (see [`start_journal_keeper`]) has been started.
+    keeper_started: Mutex<bool>,
+}
+
+/// Starts the journal keeper once the scheduler runs and has a store with a
+/// journal: every third of the lease it renews this scheduler's entries,
+/// retries finishes that failed, and reports other schedulers' stale
+/// entries — from start until shut down, *paused and shutting down
+/// included*, so a long run is never mistaken for a dead scheduler's while
+/// the scheduler is paused or waiting for its runs at shutdown.
+pub(crate) fn start_journal_keeper(inner: &Arc<Inner>) {
+    let has_journal = read(&inner.stores)
+        .iter()
+        .any(|(_, store)| store.capabilities().journal);
+    if !has_journal {
+        return;
+    }
+    {
+        let mut started = lock(&inner.journal.keeper_started);
+        if *started {
+            return;
+        }
+        *started = true;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("no tokio runtime: the dispatch journal is not kept");
+        return;
+    };
+    runtime.spawn(journal_keeper(Arc::clone(inner)));
+}
+
+async fn journal_keeper(inner: Arc<Inner>) {
+    let mut state = inner.state.subscribe();
+    loop {
+        if *state.borrow_and_update() == SchedulerState::Shutdown {
+            return;
+        }
+        let stores: Vec<(String, Arc<dyn JobStore>)> = read(&inner.stores).clone();
+        for (alias, store) in stores {
+            if store.capabilities().journal {
+                inner.journal_upkeep(&alias, store.as_ref()).await;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(inner.journal_upkeep_every()) => {}
+            changed = state.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 impl JournalBook {
@@ -83,19 +133,6 @@ impl JournalBook {
             // Kept for the next upkeep; the entries stay renewed meanwhile.
             journal.finished.extend_from_slice(keys);
             journal.flushing = false;
-        }
-    }
-
-    /// Whether the store's upkeep is due at `now` (and marks it done).
-    fn upkeep_due(&self, alias: &str, now: DateTime<Utc>, every: chrono::TimeDelta) -> bool {
-        let mut stores = lock(&self.stores);
-        let journal = stores.entry(alias.to_owned()).or_default();
-        match journal.last_upkeep {
-            Some(last) if now >= last && now - last < every => false,
-            _ => {
-                journal.last_upkeep = Some(now);
-                true
-            }
         }
     }
 
@@ -163,15 +200,11 @@ impl Inner {
         }
     }
 
-    /// Periodic journal work for one store: retry pending finishes, renew
-    /// this scheduler's entries, report stale entries of stopped schedulers.
+    /// Periodic journal work for one store (the keeper's tick): retry
+    /// pending finishes, renew this scheduler's entries, report stale
+    /// entries of stopped schedulers.
     pub(crate) async fn journal_upkeep(&self, alias: &str, store: &dyn JobStore) {
         let now = self.clock.now();
-        let every = chrono::TimeDelta::from_std(self.journal_upkeep_every())
-            .unwrap_or(chrono::TimeDelta::MAX);
-        if !self.journal.upkeep_due(alias, now, every) {
-            return;
-        }
         if self.journal.claim_retry(alias) {
             self.flush_finished(alias).await;
         }

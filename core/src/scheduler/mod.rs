@@ -187,6 +187,7 @@ impl AsyncScheduler {
         for store in &stores {
             run_loop::forward_store_changes(&self.inner, store);
         }
+        journal::start_journal_keeper(&self.inner);
         let inner = Arc::clone(&self.inner);
         let handle = tokio::spawn(run_loop::run_loop(inner));
         *lock(&self.inner.loop_task) = Some(handle);
@@ -363,6 +364,7 @@ impl AsyncScheduler {
             SchedulerState::Running | SchedulerState::Paused
         ) {
             run_loop::forward_store_changes(&self.inner, &store);
+            journal::start_journal_keeper(&self.inner);
         }
         self.inner.events.emit(Event::StoreAdded { store: alias });
         self.inner.wakeup.notify_one();

@@ -78,7 +78,6 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
         let mut wake_at = None;
         let mut more_due = false;
         let mut poll = false;
-        let mut journal = false;
         for (alias, store) in stores {
             if let Some(b) = backoff.get(&alias) {
                 if b.retry_at > now {
@@ -88,14 +87,10 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
             }
             let caps = store.capabilities();
             poll |= caps.shared && !caps.notifies;
-            journal |= caps.journal;
             match inner.process_store(&alias, store.as_ref(), now).await {
                 Ok(tick) => {
                     if backoff.remove(&alias).is_some() {
                         tracing::info!(store = %alias, "store is reachable again");
-                    }
-                    if caps.journal {
-                        inner.journal_upkeep(&alias, store.as_ref()).await;
                     }
                     more_due |= tick.more_due;
                     wake_at = earliest(wake_at, tick.next_run_time);
@@ -126,9 +121,6 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
         let mut sleep = inner.config.max_sleep;
         if poll {
             sleep = sleep.min(inner.config.poll_interval);
-        }
-        if journal {
-            sleep = sleep.min(inner.journal_upkeep_every());
         }
         if let Some(at) = wake_at {
             let until = (at - inner.clock.now()).to_std().unwrap_or(Duration::ZERO);

@@ -183,3 +183,46 @@ async fn a_long_downtime_writes_only_the_newest_missed_fires_to_history() {
     );
     h.scheduler.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_long_run_stays_claimed_while_its_scheduler_is_paused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("jobs.db")).unwrap());
+    let mut h = builder_with(|b| b.store_arc("sql", store.clone()));
+    h.scheduler
+        .add_job(
+            NewJob::new("sleep", chime::trigger::DateTrigger::new(at(5)))
+                .id("long")
+                .args(100u64)
+                .store("sql"),
+        )
+        .await
+        .unwrap();
+    h.scheduler.start().await.unwrap();
+    h.wait_for(|e| matches!(e, Event::JobSubmitted { .. }))
+        .await;
+    // Paused mid-run: the scheduler starts nothing new, but its run goes
+    // on, and its journal entry must not look like a dead scheduler's.
+    h.scheduler.pause().unwrap();
+    let lease = Duration::from_secs(30);
+    for t in [40, 70, 100] {
+        h.run_until(at(t)).await;
+        let stale = store
+            .claim_stale_hand_offs("another", h.clock_now(), 100, lease)
+            .await
+            .unwrap();
+        assert!(
+            stale.is_empty(),
+            "at {t} s the paused scheduler's running job was taken for interrupted: {stale:?}"
+        );
+    }
+    h.run_until(at(110)).await;
+    assert_eq!(h.fires("long"), vec![at(5)], "the run finished");
+    h.scheduler.resume().unwrap();
+    h.scheduler.shutdown().await.unwrap();
+    let left = store
+        .claim_stale_hand_offs("probe", at(100_000), 100, lease)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
