@@ -304,8 +304,13 @@ impl JobStore for Probe {
     async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> chime::Result<()> {
         self.inner.finish_hand_offs(keys).await
     }
-    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> chime::Result<()> {
-        self.inner.renew_hand_offs(owner, deadline).await
+    async fn renew_hand_offs(
+        &self,
+        owner: &str,
+        keys: &[HandOffKey],
+        deadline: DateTime<Utc>,
+    ) -> chime::Result<()> {
+        self.inner.renew_hand_offs(owner, keys, deadline).await
     }
     async fn claim_stale_hand_offs(
         &self,

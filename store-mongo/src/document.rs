@@ -195,6 +195,12 @@ pub(crate) fn claimed_hand_off(doc: &Document) -> HandOff {
     let stored_deadline = int_field(doc, PREVIOUS_DEADLINE).or_else(|| int_field(doc, DEADLINE));
     match doc.get_str(RECORD).ok().and_then(HandOff::from_record) {
         Some(mut entry) => {
+            // The key in `_id` wins over the record's: finishing the entry
+            // must find this document.
+            if entry.job_id != job_id || micros(entry.fire_time) != micros(fire_time) {
+                entry.job_id = job_id;
+                entry.fire_time = fire_time;
+            }
             entry.owner = owner;
             // The record's deadline is exact; the field is rounded up to
             // whole microseconds, and moved by renewals and claims.

@@ -731,15 +731,23 @@ impl JobStore for MongoStore {
         Ok(())
     }
 
-    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
+    async fn renew_hand_offs(
+        &self,
+        owner: &str,
+        keys: &[HandOffKey],
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
         self.journal("renew_hand_offs")?;
-        self.hand_offs
-            .update_many(
-                doc! { OWNER: owner },
-                doc! { "$set": { DEADLINE: micros(deadline) } },
-            )
-            .await
-            .map_err(self.fail("renew hand-offs"))?;
+        for chunk in keys.chunks(10_000) {
+            let ids: Vec<Document> = chunk.iter().map(hand_off_id).collect();
+            self.hand_offs
+                .update_many(
+                    doc! { "_id": { "$in": ids }, OWNER: owner },
+                    doc! { "$set": { DEADLINE: micros(deadline) } },
+                )
+                .await
+                .map_err(self.fail("renew hand-offs"))?;
+        }
         Ok(())
     }
 

@@ -216,11 +216,12 @@ end
 return 'ok'
 "#;
 
-/// ARGV: handoffs_of prefix, owner, deadline18. Moves the deadline of the
-/// entries `owner` holds.
+/// ARGV: handoffs_of prefix, owner, deadline18, then entry keys. Moves the
+/// deadline of the listed entries that `owner` still holds.
 const RENEW_HAND_OFFS: &str = r#"
 local mine = ARGV[1] .. ARGV[2]
-for _, key in ipairs(redis.call('SMEMBERS', mine)) do
+for i = 4, #ARGV do
+  local key = ARGV[i]
   local holder = redis.call('HGET', handoff_holders, key)
   if holder and string.sub(holder, 19) == ARGV[2] then
     redis.call('HSET', handoff_holders, key, ARGV[3] .. ARGV[2])

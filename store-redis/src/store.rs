@@ -690,12 +690,20 @@ impl JobStore for RedisStore {
         Ok(())
     }
 
-    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
-        let args = vec![
-            self.keys.hand_offs_of_prefix.clone(),
-            owner.to_owned(),
-            time18(deadline),
-        ];
+    async fn renew_hand_offs(
+        &self,
+        owner: &str,
+        keys: &[HandOffKey],
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut args = Vec::with_capacity(keys.len() + 3);
+        args.push(self.keys.hand_offs_of_prefix.clone());
+        args.push(owner.to_owned());
+        args.push(time18(deadline));
+        args.extend(keys.iter().map(entry_key));
         self.run_script(&scripts().renew_hand_offs, args, "renew hand-offs")
             .await?;
         Ok(())

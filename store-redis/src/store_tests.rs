@@ -294,7 +294,12 @@ async fn claims_move_entries_between_owners_and_finish_clears_them() {
     assert_eq!(journal[3], Vec::<String>::new(), "A holds nothing now");
     assert_eq!(journal[4], vec![field("a"), field("b")], "B holds both");
     // A renewal by the old owner leaves the claimed entries alone.
-    server.store.renew_hand_offs("A", at(1000)).await.unwrap();
+    let keys = [hand_off("a", "A").key(), hand_off("b", "A").key()];
+    server
+        .store
+        .renew_hand_offs("A", &keys, at(1000))
+        .await
+        .unwrap();
     assert!(server
         .store
         .claim_stale_hand_offs("C", at(41 + 29), 10, LEASE)

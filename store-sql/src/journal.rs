@@ -51,16 +51,32 @@ pub(crate) fn finish_hand_offs(conn: &mut Connection, keys: &[HandOffKey]) -> Re
     tx.commit().map_err(sql_error)
 }
 
-/// Moves the deadline of all of `owner`'s entries.
+/// Moves the deadline of the listed entries `owner` still holds.
 pub(crate) fn renew_hand_offs(
     conn: &mut Connection,
     owner: &str,
+    keys: &[HandOffKey],
     deadline: DateTime<Utc>,
 ) -> Result<()> {
-    conn.prepare_cached("UPDATE chime_hand_offs SET deadline = ?1 WHERE owner = ?2")
-        .and_then(|mut stmt| stmt.execute(params![to_column(deadline), owner]))
-        .map_err(sql_error)?;
-    Ok(())
+    let tx = immediate(conn)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE chime_hand_offs SET deadline = ?1
+                 WHERE job_id = ?2 AND fire_time = ?3 AND owner = ?4",
+            )
+            .map_err(sql_error)?;
+        for key in keys {
+            stmt.execute(params![
+                to_column(deadline),
+                key.job_id,
+                to_column(key.fire_time),
+                owner
+            ])
+            .map_err(sql_error)?;
+        }
+    }
+    tx.commit().map_err(sql_error)
 }
 
 /// Claims stale entries for `owner` in one transaction.
@@ -128,6 +144,12 @@ fn entry_from_row(
     let deadline = from_column(deadline_column).unwrap_or(fire_time);
     match HandOff::from_record(record) {
         Some(mut entry) => {
+            // The row's key wins over the record's: finishing the entry
+            // must find this row.
+            if entry.job_id != job_id || to_column(entry.fire_time) != fire_column {
+                entry.job_id = job_id;
+                entry.fire_time = fire_time;
+            }
             entry.owner = owner;
             entry.deadline = deadline;
             entry

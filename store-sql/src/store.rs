@@ -220,10 +220,18 @@ impl JobStore for SqliteStore {
             .await
     }
 
-    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
-        let owner = owner.to_owned();
+    async fn renew_hand_offs(
+        &self,
+        owner: &str,
+        keys: &[HandOffKey],
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let (owner, keys) = (owner.to_owned(), keys.to_vec());
         self.conn
-            .call(move |c| journal::renew_hand_offs(c, &owner, deadline))
+            .call(move |c| journal::renew_hand_offs(c, &owner, &keys, deadline))
             .await
     }
 

@@ -113,7 +113,7 @@ impl Inner {
         }
         let mut first_error = None;
         for (prepared, result) in prepared.into_iter().zip(results) {
-            if let Err(error) = self.start_due_job(alias, store, prepared, result).await {
+            if let Err(error) = self.start_due_job(alias, prepared, result) {
                 first_error.get_or_insert(error);
             }
         }
@@ -202,10 +202,9 @@ impl Inner {
     }
 
     /// Reports and starts a planned job once its release is known.
-    async fn start_due_job(
+    fn start_due_job(
         self: &Arc<Self>,
         alias: &str,
-        store: &dyn JobStore,
         prepared: Prepared,
         released: Result<Released>,
     ) -> Result<()> {
@@ -225,14 +224,34 @@ impl Inner {
             }
             Err(e) => return Err(e.with_store(alias).with_job(&job.id)),
         };
-        if !plan.missed.is_empty() || plan.more_missed {
-            self.report_missed(alias, store, &job.id, &plan.missed, plan.more_missed)
-                .await;
+        let missed = !plan.missed.is_empty() || plan.more_missed;
+        if missed {
+            self.announce_missed(alias, &job.id, &plan.missed, plan.more_missed);
+        }
+        // The history writes of a miss (and the journal removal of a
+        // hand-off with no runs) happen off the dispatch path: after a
+        // downtime they must not hold up the other due jobs.
+        let finish_now = if plan.runs.is_empty() {
+            hand_off.clone()
+        } else {
+            None
+        };
+        if missed || finish_now.is_some() {
+            let inner = Arc::clone(self);
+            let (alias, job_id, times) = (alias.to_owned(), job.id.clone(), plan.missed.clone());
+            self.runs.spawn(async move {
+                if let Some(store) = inner.store_by_alias(&alias) {
+                    inner
+                        .record_not_run(&alias, store.as_ref(), &job_id, &times, RunOutcome::Missed)
+                        .await;
+                }
+                if let Some(key) = finish_now {
+                    inner.finish_hand_off(&alias, key).await;
+                }
+            });
         }
         if !plan.runs.is_empty() {
             self.submit(alias, &job, runnable, plan.runs, hand_off);
-        } else if let Some(key) = hand_off {
-            self.finish_hand_off(alias, key).await;
         }
         if release == Release::Remove {
             self.trigger_cache.forget(alias, &job.id);
@@ -317,10 +336,13 @@ impl Inner {
                 let started_at = inner.clock.now();
                 let run = runnable.executor.execute(runnable.task.clone(), context);
                 let outcome = tokio::select! {
-                    outcome = run => outcome,
+                    // Cancellation first: a run queued behind one that was
+                    // cancelled at shutdown does not start at all.
+                    biased;
                     _ = inner.cancel_runs.cancelled() => {
                         Outcome::failure(RunOutcome::Cancelled, "cancelled at scheduler shutdown")
                     }
+                    outcome = run => outcome,
                 };
                 if index == last {
                     // Free the slot before reporting, so whoever reacts to

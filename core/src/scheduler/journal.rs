@@ -39,6 +39,9 @@ pub(crate) struct JournalBook {
     stores: Mutex<HashMap<String, StoreJournal>>,
     /// The keeper task (see [`start_journal_keeper`]) has been started.
     keeper_started: Mutex<bool>,
+    /// The runtime the scheduler was started on, for starting the keeper
+    /// from `add_store` called outside it.
+    runtime: Mutex<Option<tokio::runtime::Handle>>,
 }
 
 /// Starts the journal keeper once the scheduler runs and has a store with a
@@ -48,6 +51,9 @@ pub(crate) struct JournalBook {
 /// included*, so a long run is never mistaken for a dead scheduler's while
 /// the scheduler is paused or waiting for its runs at shutdown.
 pub(crate) fn start_journal_keeper(inner: &Arc<Inner>) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        lock(&inner.journal.runtime).get_or_insert(runtime);
+    }
     let has_journal = read(&inner.stores)
         .iter()
         .any(|(_, store)| store.capabilities().journal);
@@ -61,8 +67,10 @@ pub(crate) fn start_journal_keeper(inner: &Arc<Inner>) {
         }
         *started = true;
     }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+    let runtime = lock(&inner.journal.runtime).clone();
+    let Some(runtime) = runtime else {
         tracing::warn!("no tokio runtime: the dispatch journal is not kept");
+        *lock(&inner.journal.keeper_started) = false;
         return;
     };
     runtime.spawn(journal_keeper(Arc::clone(inner)));
@@ -70,15 +78,29 @@ pub(crate) fn start_journal_keeper(inner: &Arc<Inner>) {
 
 async fn journal_keeper(inner: Arc<Inner>) {
     let mut state = inner.state.subscribe();
+    // No store's call may hold up the others past a tick: a store that
+    // hangs (unreachable server) is cut off, and renewals come first, so a
+    // slow report never lets this scheduler's own entries go stale.
+    let budget = inner.journal_upkeep_every();
     loop {
         if *state.borrow_and_update() == SchedulerState::Shutdown {
             return;
         }
-        let stores: Vec<(String, Arc<dyn JobStore>)> = read(&inner.stores).clone();
-        for (alias, store) in stores {
-            if store.capabilities().journal {
-                inner.journal_upkeep(&alias, store.as_ref()).await;
+        let stores: Vec<(String, Arc<dyn JobStore>)> = read(&inner.stores)
+            .iter()
+            .filter(|(_, store)| store.capabilities().journal)
+            .cloned()
+            .collect();
+        for (alias, store) in &stores {
+            let renew = inner.renew_in_flight(alias, store.as_ref());
+            if tokio::time::timeout(budget, renew).await.is_err() {
+                tracing::warn!(store = %alias, "renewing dispatch journal entries timed out");
             }
+        }
+        for (alias, store) in &stores {
+            // Cut off mid-way, claimed entries go stale again and are
+            // reported later: a fire may be reported twice, never lost.
+            let _ = tokio::time::timeout(budget, inner.tidy_journal(alias, store.as_ref())).await;
         }
         tokio::select! {
             _ = tokio::time::sleep(inner.journal_upkeep_every()) => {}
@@ -136,10 +158,12 @@ impl JournalBook {
         }
     }
 
-    fn has_in_flight(&self, alias: &str) -> bool {
+    /// The keys of this scheduler's in-flight hand-offs in a store.
+    fn in_flight(&self, alias: &str) -> Vec<HandOffKey> {
         lock(&self.stores)
             .get(alias)
-            .is_some_and(|j| !j.in_flight.is_empty())
+            .map(|j| j.in_flight.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Whether finishes wait for a retry; if so, the caller now flushes.
@@ -181,6 +205,8 @@ impl Inner {
 
     async fn flush_finished(&self, alias: &str) {
         let Some(store) = self.store_by_alias(alias) else {
+            // The store was removed: keep the keys for when it is back.
+            self.journal.flushed(alias, &[], false);
             return;
         };
         loop {
@@ -200,20 +226,29 @@ impl Inner {
         }
     }
 
-    /// Periodic journal work for one store (the keeper's tick): retry
-    /// pending finishes, renew this scheduler's entries, report stale
-    /// entries of stopped schedulers.
-    pub(crate) async fn journal_upkeep(&self, alias: &str, store: &dyn JobStore) {
-        let now = self.clock.now();
+    /// Renews this scheduler's in-flight entries in one store (the
+    /// keeper's first duty each tick).
+    async fn renew_in_flight(&self, alias: &str, store: &dyn JobStore) {
+        let in_flight = self.journal.in_flight(alias);
+        if in_flight.is_empty() {
+            return;
+        }
+        let deadline = self.lease_deadline(self.clock.now());
+        if let Err(error) = store
+            .renew_hand_offs(&self.owner, &in_flight, deadline)
+            .await
+        {
+            tracing::warn!(store = alias, %error, "could not renew this scheduler's dispatch journal entries");
+        }
+    }
+
+    /// Retries failed finishes and reports stale entries of stopped
+    /// schedulers in one store.
+    async fn tidy_journal(&self, alias: &str, store: &dyn JobStore) {
         if self.journal.claim_retry(alias) {
             self.flush_finished(alias).await;
         }
-        let deadline = self.lease_deadline(now);
-        if self.journal.has_in_flight(alias) {
-            if let Err(error) = store.renew_hand_offs(&self.owner, deadline).await {
-                tracing::warn!(store = alias, %error, "could not renew this scheduler's dispatch journal entries");
-            }
-        }
+        let now = self.clock.now();
         match store
             .claim_stale_hand_offs(&self.owner, now, STALE_BATCH, self.config.lease_duration)
             .await
@@ -241,7 +276,7 @@ impl Inner {
     async fn report_interrupted(&self, alias: &str, store: &dyn JobStore, hand_off: HandOff) {
         let key = hand_off.key();
         if !hand_off.missed.is_empty() {
-            self.report_missed(alias, store, &hand_off.job_id, &hand_off.missed, false)
+            self.report_missed(alias, store, &hand_off.job_id, &hand_off.missed)
                 .await;
         }
         if !hand_off.runs.is_empty() {
@@ -266,11 +301,23 @@ impl Inner {
         }
     }
 
-    /// Reports missed fires: a log line, an event, and history records.
-    pub(crate) async fn report_missed(
+    /// Reports missed fires: history records, a log line and an event.
+    async fn report_missed(
         &self,
         alias: &str,
         store: &dyn JobStore,
+        job_id: &str,
+        missed: &[DateTime<Utc>],
+    ) {
+        self.record_not_run(alias, store, job_id, missed, RunOutcome::Missed)
+            .await;
+        self.announce_missed(alias, job_id, missed, false);
+    }
+
+    /// The log line and event of missed fires.
+    pub(crate) fn announce_missed(
+        &self,
+        alias: &str,
         job_id: &str,
         missed: &[DateTime<Utc>],
         more_not_listed: bool,
@@ -282,8 +329,6 @@ impl Inner {
             more = more_not_listed,
             "runs missed their grace time"
         );
-        self.record_not_run(alias, store, job_id, missed, RunOutcome::Missed)
-            .await;
         self.events.emit(Event::JobMissed {
             job_id: job_id.to_owned(),
             store: alias.to_owned(),

@@ -154,11 +154,18 @@ pub trait JobStore: Send + Sync + fmt::Debug + 'static {
         Err(not_supported("finish_hand_offs", self))
     }
 
-    /// Moves the deadline of every journal entry `owner` holds to
-    /// `deadline` (stores with the `journal` capability): the owner is
-    /// alive and its runs go on.
-    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
-        let _ = (owner, deadline);
+    /// Moves the deadline of the journal entries `keys` that `owner` still
+    /// holds to `deadline` (stores with the `journal` capability): the
+    /// owner is alive and those runs go on. Entries of other keys — ones
+    /// another scheduler claimed, or ones whose release the owner saw fail
+    /// although the store applied it — are left to go stale and be reported.
+    async fn renew_hand_offs(
+        &self,
+        owner: &str,
+        keys: &[HandOffKey],
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
+        let _ = (owner, keys, deadline);
         Err(not_supported("renew_hand_offs", self))
     }
 

@@ -151,23 +151,23 @@ pub async fn finished_hand_offs_are_removed(harness: &dyn StoreHarness) {
     store.finish_hand_offs(&[]).await.expect("finish nothing");
 }
 
-/// Renewing moves the deadline of the owner's entries only.
+/// Renewing moves the deadline of the listed entries the owner still
+/// holds — not its other entries, not another owner's, not one a claimer
+/// took over.
 pub async fn renewed_hand_offs_stay_fresh(harness: &dyn StoreHarness) {
     let store = harness.new_store().await;
     if !store.capabilities().journal {
         return;
     }
-    acquired(store.as_ref(), &["a"], "A").await;
+    acquired(store.as_ref(), &["a", "a2"], "A").await;
     acquired(store.as_ref(), &["b"], "B").await;
-    let results = store
-        .release_jobs(
-            "A",
-            &[JobRelease::new("a", again(70)).with_hand_off(hand_off("a", 10, "A", 40))],
-        )
-        .await;
-    results.into_iter().for_each(|r| {
-        r.expect("release a");
-    });
+    let releases = [
+        JobRelease::new("a", again(70)).with_hand_off(hand_off("a", 10, "A", 40)),
+        JobRelease::new("a2", again(70)).with_hand_off(hand_off("a2", 10, "A", 40)),
+    ];
+    for result in store.release_jobs("A", &releases).await {
+        result.expect("release A's jobs");
+    }
     let results = store
         .release_jobs(
             "B",
@@ -177,16 +177,29 @@ pub async fn renewed_hand_offs_stay_fresh(harness: &dyn StoreHarness) {
     results.into_iter().for_each(|r| {
         r.expect("release b");
     });
-    store.renew_hand_offs("A", at(100)).await.expect("renew");
+    let a = hand_off("a", 10, "A", 40).key();
+    let b = hand_off("b", 10, "B", 40).key();
+    store
+        .renew_hand_offs("A", &[a.clone(), b], at(100))
+        .await
+        .expect("renew");
     assert_eq!(
         ids(&claim(store.as_ref(), "C", at(50)).await),
-        ["b"],
-        "A's renewed entry is not stale; B's is"
+        ["a2", "b"],
+        "only A's listed entry was renewed: not A's other one, not B's"
     );
     assert_eq!(
         ids(&claim(store.as_ref(), "C", at(101)).await),
-        ["a", "b"],
-        "past the renewed deadline A's entry is stale too (and C's claim of b has lapsed)"
+        ["a", "a2", "b"],
+        "past the renewed deadline A's entry is stale too (and C's claims lapsed)"
+    );
+    store
+        .renew_hand_offs("A", std::slice::from_ref(&a), at(1000))
+        .await
+        .expect("renew a claimed entry");
+    assert!(
+        ids(&claim(store.as_ref(), "D", at(101 + 31)).await).contains(&"a"),
+        "a renewal by the old owner leaves an entry another scheduler claimed alone"
     );
 }
 

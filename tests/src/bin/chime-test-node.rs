@@ -149,8 +149,13 @@ impl JobStore for DieAfterAcquire {
     async fn finish_hand_offs(&self, keys: &[HandOffKey]) -> Result<()> {
         self.0.finish_hand_offs(keys).await
     }
-    async fn renew_hand_offs(&self, owner: &str, deadline: DateTime<Utc>) -> Result<()> {
-        self.0.renew_hand_offs(owner, deadline).await
+    async fn renew_hand_offs(
+        &self,
+        owner: &str,
+        keys: &[HandOffKey],
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
+        self.0.renew_hand_offs(owner, keys, deadline).await
     }
     async fn claim_stale_hand_offs(
         &self,
