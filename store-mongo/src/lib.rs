@@ -18,18 +18,20 @@
 //!   available document and which marks what it claimed with a token of its
 //!   own, so no job is handed to two owners; `release_job` and
 //!   update-by-edit (`modify_job`) are compare-and-set on the record text
-//!   (and the lease). On replica sets and sharded clusters, batch adds and
-//!   batch releases (`release_jobs`, what the scheduler uses) run in one
-//!   multi-document transaction each; on a standalone server batch releases
-//!   are concurrent compare-and-sets.
+//!   (and the lease). On replica sets and sharded clusters, batch adds run
+//!   in one multi-document transaction. Batch releases (`release_jobs`, what
+//!   the scheduler uses) are concurrent compare-and-sets, never a
+//!   transaction: a scheduler killed inside one would leave its jobs locked
+//!   for every other scheduler until the server's transaction lifetime
+//!   limit (60 s).
 //! - Run history is bounded per job, in the collection `<collection>.runs`.
 //! - The dispatch journal ([`HandOff`]; capability `journal`) lives in
 //!   `<collection>.handoffs`, indexed by deadline and by owner. A batch
-//!   release records its hand-offs in the same transaction, so it needs a
-//!   replica set or sharded cluster: on a standalone server the store has
-//!   no journal (the capability is off and hand-offs are ignored). See
-//!   `store/release.rs` for why a transaction rather than entries embedded
-//!   in the job documents.
+//!   release records its hand-offs *before* its compare-and-sets and
+//!   withdraws those of releases that failed, so a crash in between reports
+//!   a fire twice but never loses it (see `store/release.rs`). Replica sets
+//!   and sharded clusters have the journal; a standalone server has none
+//!   (the capability is off and hand-offs are ignored).
 //! - On a replica set or sharded cluster, a change stream on the jobs
 //!   collection wakes the schedulers when another process adds, changes or
 //!   removes jobs ([`change_feed`]); on a standalone server there is no

@@ -161,8 +161,8 @@ impl MongoStore {
             .map_err(fail("hello"))?;
         let replicated = hello.contains_key("setName") || hello.get_str("msg") == Ok("isdbgrid");
         if replicated {
-            // The journal needs transactions, so only replicated deployments
-            // have one (and its collection).
+            // Only replicated deployments (the production shape, with change
+            // streams) keep the journal and its collection.
             hand_offs
                 .create_indexes([
                     IndexModel::builder()
@@ -707,8 +707,8 @@ impl JobStore for MongoStore {
 
     async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
         if self.replicated {
-            // One transaction, hand-offs included (see `release.rs`).
-            self.release_in_transaction(owner, releases).await
+            // Hand-offs first, then per-job compare-and-sets (see `release.rs`).
+            self.release_with_journal(owner, releases).await
         } else {
             // No transactions (and no journal): each release is its own
             // compare-and-set; sent together, they share the round trips
