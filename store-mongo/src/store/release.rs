@@ -155,11 +155,20 @@ impl MongoStore {
             results[i] = Some(result);
         }
 
-        // 3. Withdraw the entries of the releases that failed.
+        // 3. Withdraw the entries of the releases that certainly failed. A
+        // failure of the connection or the server leaves the outcome
+        // unknown (the write may have landed): that entry stays, goes
+        // stale and is reported — maybe twice, never lost.
         let refused: HashSet<usize> = results
             .iter()
             .enumerate()
-            .filter(|(_, r)| matches!(r, Some(Err(_))))
+            .filter(|(_, r)| match r {
+                Some(Err(e)) => matches!(
+                    e.kind(),
+                    ErrorKind::LeaseLost | ErrorKind::NotFound | ErrorKind::UnreadableRecord
+                ),
+                _ => false,
+            })
             .map(|(i, _)| i)
             .collect();
         let withdraw: Vec<HandOffKey> = with_hand_off
