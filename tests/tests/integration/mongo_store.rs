@@ -27,13 +27,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::outage::RunSeen;
-use chime::chrono::{DurationRound, TimeDelta, Utc};
+use chime::chrono::Utc;
 use chime::job::NextRun;
 use chime::store::mongo::MongoConfig;
-use chime::store::{JobStore, MemoryStore, MongoStore};
+use chime::store::{JobStore, MongoStore};
 use chime::trigger::IntervalTrigger;
-use chime::{AsyncScheduler, Event, NewJob, TaskContext};
+use chime::{AsyncScheduler, NewJob, TaskContext};
 use chime_store_tests::{run_all, RawRecord, StoreHarness};
 use chime_tests::servers::{ensure_primary, OwnMongo};
 use mongodb::bson::{doc, Bson, Document};
@@ -257,67 +256,10 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     let mongo = MongoStore::connect(MongoConfig::new(server.url()).database("outage"))
         .await
         .unwrap();
-    let seen: Arc<Mutex<Vec<RunSeen>>> = Arc::default();
-    let s = Arc::clone(&seen);
-    let scheduler = AsyncScheduler::builder()
-        .store("default", MemoryStore::new())
-        .store("mongo", mongo)
-        .task_async("record", move |ctx: TaskContext, _: ()| {
-            let s = Arc::clone(&s);
-            async move {
-                s.lock().unwrap().push((
-                    ctx.job_id.clone(),
-                    ctx.scheduled_run_times.clone(),
-                    Utc::now(),
-                ))
-            }
-        })
-        .build()
-        .unwrap();
-    let mut events = scheduler.subscribe();
-    let start = (Utc::now() + TimeDelta::seconds(1))
-        .duration_trunc(TimeDelta::seconds(1))
-        .unwrap();
-    let every_second = || IntervalTrigger::seconds(1).unwrap().starting_at(start);
-    scheduler
-        .add_job(NewJob::new("record", every_second()).id("in-memory"))
-        .await
-        .unwrap();
-    scheduler
-        .add_job(
-            NewJob::new("record", every_second())
-                .id("in-mongo")
-                .store("mongo"),
-        )
-        .await
-        .unwrap();
-    scheduler.start().await.unwrap();
-
-    let runs_of = |id: &str| seen.lock().unwrap().iter().filter(|r| r.0 == id).count();
-    while runs_of("in-mongo") < 2 {
-        let _ = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .expect("runs before the outage");
-    }
+    let mut run = crate::outage::OutageRun::start("mongo", mongo).await;
     server.kill();
     let down_at = Utc::now();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(15), events.recv())
-            .await
-            .expect("a store error")
-            .unwrap();
-        if let Event::StoreError {
-            ref store,
-            ref error,
-            ..
-        } = event
-        {
-            if store == "mongo" {
-                eprintln!("store error during the outage: {error}");
-                break;
-            }
-        }
-    }
+    run.wait_for_store_error().await;
     // Keep the server down for a few fires, then bring it back on the
     // same data directory and port.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -330,24 +272,7 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     .unwrap();
     eprintln!("mongod back (primary) in {:?}", restarted.elapsed());
     let up_at = Utc::now();
-    let before = runs_of("in-mongo");
-    while runs_of("in-mongo") <= before {
-        let _ = tokio::time::timeout(Duration::from_secs(30), events.recv())
-            .await
-            .expect("runs after the outage");
-    }
-    scheduler.shutdown().await.unwrap();
-
-    let seen = seen.lock().unwrap().clone();
-    crate::outage::check_outage_runs(
-        &seen,
-        "MongoDB",
-        "in-memory",
-        "in-mongo",
-        start,
-        down_at,
-        up_at,
-    );
+    run.finish("MongoDB", down_at, up_at).await;
     let store = MongoStore::connect(MongoConfig::new(server.url()).database("outage"))
         .await
         .unwrap();

@@ -60,3 +60,115 @@ pub fn check_outage_runs(
         "one run after the outage stands for its fires"
     );
 }
+
+/// One outage test's scheduler: a memory store and the store under test
+/// side by side, a job firing every second in each (`in-memory` and
+/// `in-<alias>`), every run recorded.
+pub struct OutageRun {
+    scheduler: chime::AsyncScheduler,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<RunSeen>>>,
+    events: tokio::sync::broadcast::Receiver<chime::Event>,
+    alias: String,
+    job: String,
+    start: DateTime<Utc>,
+}
+
+impl OutageRun {
+    /// Starts the scheduler and waits for two runs on the store under test.
+    pub async fn start(alias: &str, store: impl chime::store::JobStore) -> OutageRun {
+        use chime::trigger::IntervalTrigger;
+        use chime::{AsyncScheduler, NewJob, TaskContext};
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<RunSeen>>> = Default::default();
+        let s = std::sync::Arc::clone(&seen);
+        let scheduler = AsyncScheduler::builder()
+            .store("default", chime::store::MemoryStore::new())
+            .store(alias, store)
+            .task_async("record", move |ctx: TaskContext, _: ()| {
+                let s = std::sync::Arc::clone(&s);
+                async move {
+                    s.lock().unwrap().push((
+                        ctx.job_id.clone(),
+                        ctx.scheduled_run_times.clone(),
+                        Utc::now(),
+                    ))
+                }
+            })
+            .build()
+            .unwrap();
+        let events = scheduler.subscribe();
+        let start = (Utc::now() + TimeDelta::seconds(1))
+            .duration_trunc(TimeDelta::seconds(1))
+            .unwrap();
+        let every_second = || IntervalTrigger::seconds(1).unwrap().starting_at(start);
+        let job = format!("in-{alias}");
+        scheduler
+            .add_job(NewJob::new("record", every_second()).id("in-memory"))
+            .await
+            .unwrap();
+        scheduler
+            .add_job(NewJob::new("record", every_second()).id(&job).store(alias))
+            .await
+            .unwrap();
+        scheduler.start().await.unwrap();
+        let mut run = OutageRun {
+            scheduler,
+            seen,
+            events,
+            alias: alias.to_owned(),
+            job,
+            start,
+        };
+        while run.runs() < 2 {
+            run.next_event(10, "runs before the outage").await;
+        }
+        run
+    }
+
+    /// Runs of the job on the store under test so far.
+    fn runs(&self) -> usize {
+        let seen = self.seen.lock().unwrap();
+        seen.iter().filter(|r| r.0 == self.job).count()
+    }
+
+    async fn next_event(&mut self, secs: u64, what: &str) -> chime::Event {
+        let wait = std::time::Duration::from_secs(secs);
+        tokio::time::timeout(wait, self.events.recv())
+            .await
+            .expect(what)
+            .unwrap()
+    }
+
+    /// Waits until the scheduler reports the store under test failing.
+    pub async fn wait_for_store_error(&mut self) {
+        loop {
+            if let chime::Event::StoreError { store, error, .. } =
+                self.next_event(15, "a store error").await
+            {
+                if store == self.alias {
+                    eprintln!("store error during the outage: {error}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Waits for a run on the store under test after the outage, shuts the
+    /// scheduler down and checks every run (see [`check_outage_runs`]).
+    pub async fn finish(mut self, server: &str, down_at: DateTime<Utc>, up_at: DateTime<Utc>) {
+        let before = self.runs();
+        while self.runs() <= before {
+            self.next_event(30, "runs after the outage").await;
+        }
+        self.scheduler.shutdown().await.unwrap();
+        let seen = self.seen.lock().unwrap().clone();
+        check_outage_runs(
+            &seen,
+            server,
+            "in-memory",
+            &self.job,
+            self.start,
+            down_at,
+            up_at,
+        );
+    }
+}

@@ -9,13 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::outage::RunSeen;
-use chime::chrono::{DurationRound, TimeDelta, Utc};
+use chime::chrono::Utc;
 use chime::job::NextRun;
 use chime::store::redis::RedisConfig;
-use chime::store::{JobStore, MemoryStore, RedisStore};
+use chime::store::{JobStore, RedisStore};
 use chime::trigger::IntervalTrigger;
-use chime::{AsyncScheduler, Event, NewJob, TaskContext};
+use chime::{AsyncScheduler, NewJob, TaskContext};
 use chime_store_tests::{run_all, RawRecord, StoreHarness};
 use chime_tests::servers::OwnRedis;
 
@@ -174,81 +173,15 @@ async fn an_outage_is_retried_other_stores_keep_running_and_nothing_is_lost() {
     let redis = RedisStore::connect(RedisConfig::new(server.url()).prefix("outage"))
         .await
         .unwrap();
-    let seen: Arc<Mutex<Vec<RunSeen>>> = Arc::default();
-    let s = Arc::clone(&seen);
-    let scheduler = AsyncScheduler::builder()
-        .store("default", MemoryStore::new())
-        .store("redis", redis)
-        .task_async("record", move |ctx: TaskContext, _: ()| {
-            let s = Arc::clone(&s);
-            async move {
-                s.lock().unwrap().push((
-                    ctx.job_id.clone(),
-                    ctx.scheduled_run_times.clone(),
-                    Utc::now(),
-                ))
-            }
-        })
-        .build()
-        .unwrap();
-    let mut events = scheduler.subscribe();
-    let start = (Utc::now() + TimeDelta::seconds(1))
-        .duration_trunc(TimeDelta::seconds(1))
-        .unwrap();
-    let every_second = || IntervalTrigger::seconds(1).unwrap().starting_at(start);
-    scheduler
-        .add_job(NewJob::new("record", every_second()).id("in-memory"))
-        .await
-        .unwrap();
-    scheduler
-        .add_job(
-            NewJob::new("record", every_second())
-                .id("in-redis")
-                .store("redis"),
-        )
-        .await
-        .unwrap();
-    scheduler.start().await.unwrap();
-
-    let runs_of = |id: &str| seen.lock().unwrap().iter().filter(|r| r.0 == id).count();
-    while runs_of("in-redis") < 2 {
-        let _ = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .expect("runs before the outage");
-    }
+    let mut run = crate::outage::OutageRun::start("redis", redis).await;
     server.kill();
     let down_at = Utc::now();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .expect("a store error")
-            .unwrap();
-        if matches!(event, Event::StoreError { ref store, .. } if store == "redis") {
-            break;
-        }
-    }
+    run.wait_for_store_error().await;
     // Keep the server down for a few fires.
     tokio::time::sleep(Duration::from_secs(3)).await;
     server.restart().unwrap();
     let up_at = Utc::now();
-    let before = runs_of("in-redis");
-    while runs_of("in-redis") <= before {
-        let _ = tokio::time::timeout(Duration::from_secs(30), events.recv())
-            .await
-            .expect("runs after the outage");
-    }
-    scheduler.shutdown().await.unwrap();
-
-    let seen = seen.lock().unwrap().clone();
-    crate::outage::check_outage_runs(
-        &seen,
-        "Redis",
-        "in-memory",
-        "in-redis",
-        start,
-        down_at,
-        up_at,
-    );
+    run.finish("Redis", down_at, up_at).await;
     let store = RedisStore::connect(RedisConfig::new(server.url()).prefix("outage"))
         .await
         .unwrap();
