@@ -79,7 +79,7 @@ pub async fn sync_config_jobs(loaded: &Loaded, scheduler: &AsyncScheduler) -> Re
     }
     for gone in existing.iter().filter(|j| {
         j.job.labels.get(ORIGIN_LABEL).map(String::as_str) == Some("config")
-            && !seen.contains(&j.job.id)
+            && !seen.contains(j.job.id.as_str())
     }) {
         scheduler.remove_job(&gone.job.id).await?;
         tracing::info!(job_id = %gone.job.id, "job removed: it left the config");

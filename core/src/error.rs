@@ -105,16 +105,16 @@ impl Error {
     }
 
     /// Attaches the job id this error is about.
-    pub fn with_job(mut self, job_id: impl Into<String>) -> Self {
-        self.job_id = Some(job_id.into());
+    pub fn with_job(mut self, job_id: impl AsRef<str>) -> Self {
+        self.job_id = Some(job_id.as_ref().to_owned());
         self
     }
 
     /// Attaches the alias of the store this error is about (once; an inner
     /// store name is kept).
-    pub fn with_store(mut self, store: impl Into<String>) -> Self {
+    pub fn with_store(mut self, store: impl AsRef<str>) -> Self {
         if self.store.is_none() {
-            self.store = Some(store.into());
+            self.store = Some(store.as_ref().to_owned());
         }
         self
     }

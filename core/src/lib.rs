@@ -33,6 +33,10 @@ pub use scheduler::{
 pub use store::JobStore;
 pub use task::TaskContext;
 
+/// The shared, cheaply cloned string type of job ids and names: cloning
+/// one is a reference-count increment, and a job's task, name and executor
+/// name share one allocation with the scheduler's registrations.
+pub use arcstr::ArcStr;
 /// The `chrono` version chime's types use.
 pub use chrono;
 /// The `chrono-tz` version chime's time zones come from.

@@ -53,8 +53,8 @@ impl WorkerContext {
     pub fn new(task: impl Into<String>, context: &TaskContext) -> Self {
         WorkerContext {
             task: task.into(),
-            job_id: context.job_id.clone(),
-            store: context.store.clone(),
+            job_id: context.job_id.to_string(),
+            store: context.store.to_string(),
             scheduled_run_time: context.scheduled_run_time,
             scheduled_run_times: context.scheduled_run_times.clone(),
             args: context.args.clone(),

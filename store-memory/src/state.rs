@@ -3,18 +3,21 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use chime_core::job::Job;
+use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
 /// Index key: when the job can next be acquired, then higher priority
-/// first, then id (shared with the map's key: one allocation per id).
-pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, Arc<str>);
+/// first, then id (the job's own id: the map's key, the index key and the
+/// record share one allocation).
+pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, ArcStr);
 
+/// A lease, boxed in its entry: most jobs are not leased most of the time,
+/// and an inline lease would cost every job its size.
 #[derive(Debug, Clone)]
 pub(crate) struct Lease {
-    pub owner: String,
+    pub owner: ArcStr,
     pub expires_at: DateTime<Utc>,
     /// The job's next run time when it was acquired; if an update changed
     /// it, the release must not undo that.
@@ -24,11 +27,11 @@ pub(crate) struct Lease {
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub job: Job,
-    pub lease: Option<Lease>,
+    pub lease: Option<Box<Lease>>,
 }
 
 impl Entry {
-    pub fn new(job: Job, lease: Option<Lease>) -> Self {
+    pub fn new(job: Job, lease: Option<Box<Lease>>) -> Self {
         Entry { job, lease }
     }
 
@@ -50,7 +53,7 @@ impl Entry {
 /// entries made the table alone ~600 bytes per job.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub jobs: HashMap<Arc<str>, Box<Entry>>,
+    pub jobs: HashMap<ArcStr, Box<Entry>, foldhash::fast::RandomState>,
     pub due: BTreeSet<DueKey>,
 }
 
@@ -58,9 +61,9 @@ impl State {
     /// Inserts or replaces an entry, keeping the index in step.
     pub fn put(&mut self, entry: Entry) {
         self.take(&entry.job.id);
-        let id: Arc<str> = Arc::from(entry.job.id.as_str());
+        let id = entry.job.id.clone();
         if let Some((at, priority)) = entry.due_at() {
-            self.due.insert((at, priority, Arc::clone(&id)));
+            self.due.insert((at, priority, id.clone()));
         }
         self.jobs.insert(id, Box::new(entry));
     }
@@ -78,7 +81,7 @@ impl State {
     /// index if its due position changed; the job's id must stay the same.
     /// Returns the changed entry, or `None` if there is no such job.
     pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> Option<&Entry> {
-        let key = Arc::clone(self.jobs.get_key_value(id)?.0);
+        let key = self.jobs.get_key_value(id)?.0.clone();
         let State { jobs, due } = self;
         let entry = jobs.get_mut(id)?;
         let before = entry.due_at();
@@ -86,7 +89,7 @@ impl State {
         let after = entry.due_at();
         if before != after {
             if let Some((at, priority)) = before {
-                due.remove(&(at, priority, Arc::clone(&key)));
+                due.remove(&(at, priority, key.clone()));
             }
             if let Some((at, priority)) = after {
                 due.insert((at, priority, key));

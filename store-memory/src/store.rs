@@ -10,6 +10,7 @@ use chime_core::store::{
     AcquiredJobs, JobEdit, JobList, JobRelease, JobStore, Release, Released, RunRecord,
     StoreCapabilities,
 };
+use chime_core::ArcStr;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::history::History;
@@ -61,7 +62,7 @@ fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) ->
         None => return Err(Error::job_not_found(id)),
         Some(entry) => match &entry.lease {
             Some(lease) => (
-                lease.owner == owner,
+                *lease.owner == *owner,
                 lease.acquired_next != entry.job.next_run_time,
             ),
             None => (false, false),
@@ -206,21 +207,22 @@ impl JobStore for MemoryStore {
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut state = self.state();
-        let due_ids: Vec<std::sync::Arc<str>> = state
+        let due_ids: Vec<ArcStr> = state
             .due
             .iter()
             .take_while(|(at, _, _)| *at <= now)
             .take(limit)
-            .map(|(_, _, id)| std::sync::Arc::clone(id))
+            .map(|(_, _, id)| id.clone())
             .collect();
+        let owner = ArcStr::from(owner);
         let mut jobs = Vec::with_capacity(due_ids.len());
         for id in due_ids {
             let leased = state.update(&id, |entry| {
-                entry.lease = Some(Lease {
-                    owner: owner.to_owned(),
+                entry.lease = Some(Box::new(Lease {
+                    owner: owner.clone(),
                     expires_at,
                     acquired_next: entry.job.next_run_time,
-                });
+                }));
             });
             if let Some(entry) = leased {
                 jobs.push(entry.job.clone());

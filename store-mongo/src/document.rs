@@ -198,7 +198,7 @@ pub(crate) fn claimed_hand_off(doc: &Document) -> HandOff {
             // The key in `_id` wins over the record's: finishing the entry
             // must find this document.
             if entry.job_id != job_id || micros(entry.fire_time) != micros(fire_time) {
-                entry.job_id = job_id;
+                entry.job_id = job_id.into();
                 entry.fire_time = fire_time;
             }
             entry.owner = owner;

@@ -39,7 +39,7 @@ pub(crate) fn claimed_entry(field: &str, record: &str, holder: &str) -> HandOff 
     match HandOff::from_record(record) {
         Some(mut entry) => {
             if entry_key(&entry.key()) != field {
-                entry.job_id = job_id.to_owned();
+                entry.job_id = job_id.into();
                 entry.fire_time = fire_time;
             }
             entry.owner = owner;
@@ -62,7 +62,7 @@ mod tests {
     #[test]
     fn entry_keys_round_trip() {
         let key = HandOffKey {
-            job_id: "a\u{1f}b".to_owned(),
+            job_id: "a\u{1f}b".into(),
             fire_time: t("2026-01-01T00:00:10Z"),
         };
         let field = entry_key(&key);
@@ -97,7 +97,7 @@ mod tests {
     fn unreadable_entries_still_report_their_fire() {
         let fire = t("2026-01-01T00:00:10Z");
         let field = entry_key(&HandOffKey {
-            job_id: "job".to_owned(),
+            job_id: "job".into(),
             fire_time: fire,
         });
         let holder = format!("{}A", time18(t("2026-01-01T00:00:40Z")));

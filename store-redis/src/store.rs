@@ -315,7 +315,7 @@ impl RedisStore {
                         .with_job(&job.id),
                 );
             }
-            args.push(job.id.clone());
+            args.push(job.id.to_string());
             args.push(job.to_record()?);
             args.push(meta(job.priority, job.next_run_time));
         }
@@ -463,7 +463,7 @@ impl RedisStore {
         let mut command = redis::cmd("HMGET");
         command.arg(&self.keys.jobs);
         for entry in releases {
-            command.arg(&entry.id);
+            command.arg(entry.id.as_str());
         }
         let mut conn = self.conn.clone();
         let reply: Vec<Value> = command
@@ -530,7 +530,7 @@ impl JobStore for RedisStore {
 
     async fn update_job(&self, job: Job) -> Result<()> {
         let args = vec![
-            job.id.clone(),
+            job.id.to_string(),
             job.to_record()?,
             meta(job.priority, job.next_run_time),
             self.keys.channel.clone(),

@@ -20,7 +20,7 @@ pub(crate) fn record_hand_off(tx: &Transaction<'_>, hand_off: &HandOff) -> Resul
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
-            hand_off.job_id,
+            hand_off.job_id.as_str(),
             to_column(hand_off.fire_time),
             hand_off.owner,
             to_column(hand_off.deadline),
@@ -44,7 +44,7 @@ pub(crate) fn finish_hand_offs(conn: &mut Connection, keys: &[HandOffKey]) -> Re
             .prepare_cached("DELETE FROM chime_hand_offs WHERE job_id = ?1 AND fire_time = ?2")
             .map_err(sql_error)?;
         for key in keys {
-            stmt.execute(params![key.job_id, to_column(key.fire_time)])
+            stmt.execute(params![key.job_id.as_str(), to_column(key.fire_time)])
                 .map_err(sql_error)?;
         }
     }
@@ -69,7 +69,7 @@ pub(crate) fn renew_hand_offs(
         for key in keys {
             stmt.execute(params![
                 to_column(deadline),
-                key.job_id,
+                key.job_id.as_str(),
                 to_column(key.fire_time),
                 owner
             ])
@@ -147,7 +147,7 @@ fn entry_from_row(
             // The row's key wins over the record's: finishing the entry
             // must find this row.
             if entry.job_id != job_id || to_column(entry.fire_time) != fire_column {
-                entry.job_id = job_id;
+                entry.job_id = job_id.into();
                 entry.fire_time = fire_time;
             }
             entry.owner = owner;

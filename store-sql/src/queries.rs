@@ -67,9 +67,11 @@ fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
     let text = job.to_record()?;
     if !replace {
         let exists: Option<i64> = tx
-            .query_row_cached("SELECT 1 FROM chime_jobs WHERE id = ?1", [&job.id], |r| {
-                r.get(0)
-            })
+            .query_row_cached(
+                "SELECT 1 FROM chime_jobs WHERE id = ?1",
+                [job.id.as_str()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql_error)?;
         if exists.is_some() {
@@ -84,7 +86,7 @@ fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
         "INSERT OR REPLACE INTO chime_jobs
              (id, record, next_run_time, priority, lease_owner, lease_expires, lease_next, available_at)
          VALUES (?1, ?2, ?3, ?4, NULL, NULL, NULL, ?3)",
-        params![job.id, text, next, job.priority],
+        params![job.id.as_str(), text, next, job.priority],
     )
     .map_err(sql_error)?;
     Ok(())
@@ -139,7 +141,7 @@ pub(crate) fn update_job(conn: &mut Connection, job: &Job) -> Result<()> {
     let lease_expires: Option<Option<i64>> = tx
         .query_row_cached(
             "SELECT lease_expires FROM chime_jobs WHERE id = ?1",
-            [&job.id],
+            [job.id.as_str()],
             |r| r.get(0),
         )
         .optional()
@@ -171,7 +173,7 @@ pub(crate) fn replace_if_unchanged(
     let row: Option<(String, Option<i64>)> = tx
         .query_row_cached(
             "SELECT record, lease_expires FROM chime_jobs WHERE id = ?1",
-            [&job.id],
+            [job.id.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
@@ -197,7 +199,13 @@ fn write_job(tx: &Transaction<'_>, job: &Job, lease_expires: Option<i64>) -> Res
     tx.execute_cached(
         "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, priority = ?4, available_at = ?5
          WHERE id = ?1",
-        params![job.id, job.to_record()?, next, job.priority, available],
+        params![
+            job.id.as_str(),
+            job.to_record()?,
+            next,
+            job.priority,
+            available
+        ],
     )
     .map_err(sql_error)?;
     Ok(())

@@ -93,13 +93,13 @@ impl JobChanges {
             None => None,
         };
         if let Some(name) = self.name {
-            job.name = name;
+            job.name = name.into();
         }
         if let Some(args) = args {
             job.args = args;
         }
         if let Some(executor) = self.executor {
-            job.executor = executor;
+            job.executor = executor.into();
         }
         if let Some(grace) = self.misfire_grace_time {
             job.misfire_grace_time = grace;

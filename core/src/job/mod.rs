@@ -14,6 +14,7 @@ pub use record::RECORD_VERSION;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -31,18 +32,18 @@ use crate::trigger::TriggerSpec;
 #[non_exhaustive]
 pub struct Job {
     /// Unique within its store.
-    pub id: String,
+    pub id: ArcStr,
     /// A human-readable name (defaults to the task name).
-    pub name: String,
+    pub name: ArcStr,
     /// The registered task this job runs.
-    pub task: String,
+    pub task: ArcStr,
     /// The task's arguments.
     #[serde(default)]
     pub args: serde_json::Value,
     /// When the job fires.
     pub trigger: TriggerSpec,
     /// The alias of the executor that runs it.
-    pub executor: String,
+    pub executor: ArcStr,
     /// How late a run may start and still run; `None` = however late.
     #[serde(with = "duration::serde_text_opt")]
     pub misfire_grace_time: Option<Duration>,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -245,13 +246,14 @@ impl NewJob {
                 }
             },
         };
+        let task = ArcStr::from(self.task);
         Ok(Job {
-            name: self.name.unwrap_or_else(|| self.task.clone()),
-            id,
-            task: self.task,
+            name: self.name.map_or_else(|| task.clone(), ArcStr::from),
+            id: id.into(),
+            task,
             args,
             trigger: spec,
-            executor: self.executor,
+            executor: self.executor.into(),
             misfire_grace_time: self
                 .misfire_grace_time
                 .unwrap_or(defaults.misfire_grace_time),

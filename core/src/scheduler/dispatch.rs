@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 
 use super::fire_plan::plan_fires;
@@ -112,8 +113,10 @@ impl Inner {
             self.journal.started(alias, applied);
         }
         let mut first_error = None;
+        // One shared copy of the alias for every run of the batch.
+        let shared_alias = ArcStr::from(alias);
         for (prepared, result) in prepared.into_iter().zip(results) {
-            if let Err(error) = self.start_due_job(alias, prepared, result) {
+            if let Err(error) = self.start_due_job(&shared_alias, prepared, result) {
                 first_error.get_or_insert(error);
             }
         }
@@ -130,6 +133,19 @@ impl Inner {
         })
     }
 
+    /// Points a new job's task, default name and executor at the
+    /// scheduler's own copies of those names (`task` is the registered
+    /// task's), so a million jobs of one task hold one copy, not a million.
+    pub(crate) fn share_names(&self, job: &mut Job, task: ArcStr) {
+        if job.name == job.task {
+            job.name = task.clone();
+        }
+        job.task = task;
+        if let Some((alias, _)) = read(&self.executors).get_key_value(job.executor.as_str()) {
+            job.executor = alias.clone();
+        }
+    }
+
     /// Looks up what a job needs to run here; reports it when something is missing.
     pub(crate) fn runnable(&self, alias: &str, job: &Job) -> Option<Runnable> {
         let Some(task) = self.tasks.get(&job.task) else {
@@ -137,7 +153,7 @@ impl Inner {
             self.report_unusable(alias, &job.id, &reason);
             return None;
         };
-        let executor = read(&self.executors).get(&job.executor).cloned();
+        let executor = read(&self.executors).get(job.executor.as_str()).cloned();
         let Some(executor) = executor else {
             let reason = format!("executor '{}' is not configured", job.executor);
             self.report_unusable(alias, &job.id, &reason);
@@ -204,7 +220,7 @@ impl Inner {
     /// Reports and starts a planned job once its release is known.
     fn start_due_job(
         self: &Arc<Self>,
-        alias: &str,
+        alias: &ArcStr,
         prepared: Prepared,
         released: Result<Released>,
     ) -> Result<()> {
@@ -256,10 +272,13 @@ impl Inner {
         if release == Release::Remove {
             self.trigger_cache.forget(alias, &job.id);
         }
-        if release == Release::Remove && released == Released::Applied {
+        if release == Release::Remove
+            && released == Released::Applied
+            && self.events.wants(EventMask::JOB_REMOVED)
+        {
             self.events.emit(Event::JobRemoved {
-                job_id: job.id,
-                store: alias.to_owned(),
+                job_id: job.id.to_string(),
+                store: alias.to_string(),
             });
         }
         Ok(())
@@ -270,7 +289,7 @@ impl Inner {
     /// journal entry to remove once the runs end.
     pub(crate) fn submit(
         self: &Arc<Self>,
-        alias: &str,
+        alias: &ArcStr,
         job: &Job,
         runnable: Runnable,
         runs: Vec<Vec<DateTime<Utc>>>,
@@ -283,8 +302,8 @@ impl Inner {
             let times: Vec<DateTime<Utc>> = runs.into_iter().flatten().collect();
             tracing::warn!(job_id = %job.id, store = %alias, max_instances = job.max_instances, "run skipped: maximum instances already running");
             self.events.emit(Event::JobMaxInstancesReached {
-                job_id: job.id.clone(),
-                store: alias.to_owned(),
+                job_id: job.id.to_string(),
+                store: alias.to_string(),
                 scheduled_run_times: times.clone(),
             });
             let inner = Arc::clone(self);
@@ -310,14 +329,14 @@ impl Inner {
         if self.events.wants(EventMask::JOB_SUBMITTED) {
             for times in &runs {
                 self.events.emit(Event::JobSubmitted {
-                    job_id: job.id.clone(),
-                    store: alias.to_owned(),
+                    job_id: job.id.to_string(),
+                    store: alias.to_string(),
                     scheduled_run_times: times.clone(),
                 });
             }
         }
         let inner = Arc::clone(self);
-        let alias = alias.to_owned();
+        let alias = alias.clone();
         let job_id = job.id.clone();
         let args = job.args.clone();
         let run_all = async move {
@@ -377,7 +396,7 @@ impl Inner {
                 if self.events.wants(EventMask::JOB_EXECUTED) {
                     self.events.emit(Event::JobExecuted {
                         job_id: job_id.to_owned(),
-                        store: alias.to_owned(),
+                        store: alias.to_string(),
                         scheduled_run_time,
                         started_at,
                         duration,
@@ -389,7 +408,7 @@ impl Inner {
                 tracing::warn!(job_id, store = alias, outcome = ?kind, %error, "job failed");
                 self.events.emit(Event::JobError {
                     job_id: job_id.to_owned(),
-                    store: alias.to_owned(),
+                    store: alias.to_string(),
                     scheduled_run_time,
                     started_at,
                     duration,
@@ -427,7 +446,7 @@ impl Inner {
             );
             self.events.emit(Event::JobUnusable {
                 job_id: job_id.to_owned(),
-                store: alias.to_owned(),
+                store: alias.to_string(),
                 reason: reason.to_owned(),
             });
         }

@@ -2,6 +2,8 @@
 
 use std::sync::Mutex;
 
+use arcstr::ArcStr;
+
 use super::job_map::JobMap;
 
 /// Running instances per (store, job id); a job with none has no entry.
@@ -12,7 +14,7 @@ pub(crate) struct InstanceCounter {
 
 impl InstanceCounter {
     /// Takes a slot if fewer than `max` runs are going; false otherwise.
-    pub fn try_acquire(&self, store: &str, job_id: &str, max: u32) -> bool {
+    pub fn try_acquire(&self, store: &str, job_id: &ArcStr, max: u32) -> bool {
         let mut counts = super::lock(&self.counts);
         match counts.get_mut(store, job_id) {
             Some(count) if *count >= max => false,

@@ -3,16 +3,21 @@
 
 use std::collections::HashMap;
 
+use arcstr::ArcStr;
+
+/// A hash map with a fast, randomly seeded hasher (job ids come from users).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Store alias → job id → `V`.
 #[derive(Debug)]
 pub(crate) struct JobMap<V> {
-    stores: HashMap<String, HashMap<String, V>>,
+    stores: FastMap<String, FastMap<ArcStr, V>>,
 }
 
 impl<V> Default for JobMap<V> {
     fn default() -> Self {
         JobMap {
-            stores: HashMap::new(),
+            stores: FastMap::default(),
         }
     }
 }
@@ -26,14 +31,14 @@ impl<V> JobMap<V> {
         self.stores.get_mut(store)?.get_mut(job_id)
     }
 
-    pub fn insert(&mut self, store: &str, job_id: &str, value: V) {
+    pub fn insert(&mut self, store: &str, job_id: &ArcStr, value: V) {
         match self.stores.get_mut(store) {
             Some(jobs) => {
-                jobs.insert(job_id.to_owned(), value);
+                jobs.insert(job_id.clone(), value);
             }
             None => {
-                let mut jobs = HashMap::new();
-                jobs.insert(job_id.to_owned(), value);
+                let mut jobs = FastMap::default();
+                jobs.insert(job_id.clone(), value);
                 self.stores.insert(store.to_owned(), jobs);
             }
         }
@@ -45,7 +50,7 @@ impl<V> JobMap<V> {
 
     /// Entries over all stores.
     pub fn len(&self) -> usize {
-        self.stores.values().map(HashMap::len).sum()
+        self.stores.values().map(FastMap::len).sum()
     }
 
     pub fn clear(&mut self) {
@@ -60,8 +65,8 @@ mod tests {
     #[test]
     fn entries_are_per_store_and_job() {
         let mut map = JobMap::default();
-        map.insert("a", "j", 1);
-        map.insert("b", "j", 2);
+        map.insert("a", &"j".into(), 1);
+        map.insert("b", &"j".into(), 2);
         assert_eq!((map.get("a", "j"), map.get("b", "j")), (Some(&1), Some(&2)));
         if let Some(v) = map.get_mut("a", "j") {
             *v += 10;

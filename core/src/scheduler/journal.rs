@@ -290,7 +290,7 @@ impl Inner {
             )
             .await;
             self.events.emit(Event::JobInterrupted {
-                job_id: hand_off.job_id,
+                job_id: hand_off.job_id.to_string(),
                 store: alias.to_owned(),
                 scheduled_run_times: hand_off.runs,
                 owner: hand_off.owner,

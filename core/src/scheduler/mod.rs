@@ -28,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
@@ -71,7 +72,7 @@ pub(crate) struct Inner {
     pub config: SchedulerConfig,
     pub clock: Arc<dyn Clock>,
     pub stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
-    pub executors: RwLock<HashMap<String, Arc<dyn Executor>>>,
+    pub executors: RwLock<HashMap<ArcStr, Arc<dyn Executor>>>,
     pub tasks: TaskRegistry,
     pub triggers: TriggerRegistry,
     pub events: EventBus,
@@ -144,7 +145,13 @@ impl AsyncScheduler {
                 config: parts.config,
                 clock: parts.clock,
                 stores: RwLock::new(parts.stores),
-                executors: RwLock::new(parts.executors.into_iter().collect()),
+                executors: RwLock::new(
+                    parts
+                        .executors
+                        .into_iter()
+                        .map(|(alias, executor)| (ArcStr::from(alias), executor))
+                        .collect(),
+                ),
                 tasks: parts.tasks,
                 triggers: parts.triggers,
                 events,
@@ -396,15 +403,15 @@ impl AsyncScheduler {
         alias: impl Into<String>,
         executor: Arc<dyn Executor>,
     ) -> Result<()> {
-        let alias = alias.into();
+        let alias: String = alias.into();
         let mut executors = write(&self.inner.executors);
-        if executors.contains_key(&alias) {
+        if executors.contains_key(alias.as_str()) {
             return Err(Error::new(
                 ErrorKind::Conflict,
                 format!("executor alias '{alias}' is already in use"),
             ));
         }
-        executors.insert(alias, executor);
+        executors.insert(alias.into(), executor);
         Ok(())
     }
 }

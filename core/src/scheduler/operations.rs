@@ -1,6 +1,7 @@
 //! Job management on a scheduler: add, get, list, modify, reschedule, pause,
 //! resume, run now, remove.
 
+use arcstr::ArcStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -91,27 +92,28 @@ impl AsyncScheduler {
     /// same id is replaced, otherwise that is an [`ErrorKind::Conflict`] error.
     pub async fn add_job(&self, new_job: NewJob) -> Result<Job> {
         self.check_open()?;
-        if self.inner.tasks.get(&new_job.task).is_none() {
+        let Some(task) = self.inner.tasks.shared_name(&new_job.task) else {
             return Err(Error::new(
                 ErrorKind::UnknownTask,
                 format!("task '{}' is not registered", new_job.task),
             ));
-        }
+        };
         let alias = new_job.store.clone();
         let replace = new_job.replace_existing;
         let store = self.store(&alias)?;
-        let job = new_job.into_job(
+        let mut job = new_job.into_job(
             self.now(),
             &self.inner.config.job_defaults,
             self.inner.config.timezone,
         )?;
+        self.inner.share_names(&mut job, task);
         store
             .add_job(job.clone(), replace)
             .await
             .map_err(|e| e.with_store(&alias))?;
         tracing::info!(job_id = %job.id, store = %alias, next_run_time = ?job.next_run_time, "job added");
         self.changed(Event::JobAdded {
-            job_id: job.id.clone(),
+            job_id: job.id.to_string(),
             store: alias,
         });
         Ok(job)
@@ -180,7 +182,7 @@ impl AsyncScheduler {
             .await
             .map_err(|e| e.with_store(&alias))?;
         self.changed(Event::JobModified {
-            job_id: job.id.clone(),
+            job_id: job.id.to_string(),
             store: alias,
         });
         Ok(job)
@@ -295,8 +297,13 @@ impl AsyncScheduler {
             .with_job(id));
         };
         let now = self.now();
-        self.inner
-            .submit(&alias, &job, runnable, vec![vec![now]], None);
+        self.inner.submit(
+            &ArcStr::from(alias.as_str()),
+            &job,
+            runnable,
+            vec![vec![now]],
+            None,
+        );
         Ok(now)
     }
 
@@ -330,7 +337,7 @@ impl AsyncScheduler {
             s.remove_all_jobs()
                 .await
                 .map_err(|e| e.with_store(&alias))?;
-            let ids = list.jobs.into_iter().map(|j| j.id);
+            let ids = list.jobs.into_iter().map(|j| j.id.to_string());
             for job_id in ids.chain(list.unreadable.into_iter().map(|u| u.job_id)) {
                 self.inner.events.emit(Event::JobRemoved {
                     job_id,

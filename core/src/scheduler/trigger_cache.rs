@@ -8,6 +8,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use arcstr::ArcStr;
+
 use super::job_map::JobMap;
 use crate::trigger::{Trigger, TriggerSpec};
 
@@ -37,7 +39,7 @@ impl TriggerCache {
     pub fn insert(
         &self,
         store: &str,
-        job_id: &str,
+        job_id: &ArcStr,
         spec: &TriggerSpec,
         trigger: &Arc<dyn Trigger>,
     ) {

@@ -21,6 +21,7 @@
 //!    A claimer that dies before finishing leaves the entry to expire again:
 //!    a fire may be reported twice, never lost.
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ use super::Release;
 #[non_exhaustive]
 pub struct HandOff {
     /// The job.
-    pub job_id: String,
+    pub job_id: ArcStr,
     /// The trigger fire time the release moved the job past: with `job_id`,
     /// the entry's key (see [`HandOffKey`]).
     pub fire_time: DateTime<Utc>,
@@ -49,7 +50,7 @@ pub struct HandOff {
 impl HandOff {
     /// A hand-off of `runs` and `missed` fires of `job_id` to `owner`.
     pub fn new(
-        job_id: impl Into<String>,
+        job_id: impl Into<ArcStr>,
         fire_time: DateTime<Utc>,
         owner: impl Into<String>,
         runs: Vec<DateTime<Utc>>,
@@ -70,7 +71,7 @@ impl HandOff {
     /// a warning): what the store keeps beside it — job, fire time, owner,
     /// deadline — still reports the fire, as the entry's one run.
     pub fn unreadable(
-        job_id: impl Into<String>,
+        job_id: impl Into<ArcStr>,
         fire_time: DateTime<Utc>,
         owner: impl Into<String>,
         deadline: DateTime<Utc>,
@@ -113,7 +114,7 @@ impl HandOff {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HandOffKey {
     /// The job.
-    pub job_id: String,
+    pub job_id: ArcStr,
     /// The fire time of the release ([`HandOff::fire_time`]).
     pub fire_time: DateTime<Utc>,
 }
@@ -123,7 +124,7 @@ pub struct HandOffKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRelease {
     /// The job.
-    pub id: String,
+    pub id: ArcStr,
     /// How its lease ends.
     pub release: Release,
     /// Fires handed to runs by this release, recorded in the journal
@@ -133,7 +134,7 @@ pub struct JobRelease {
 
 impl JobRelease {
     /// A release with no hand-off.
-    pub fn new(id: impl Into<String>, release: Release) -> Self {
+    pub fn new(id: impl Into<ArcStr>, release: Release) -> Self {
         JobRelease {
             id: id.into(),
             release,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 
 use crate::scheduler::AsyncScheduler;
@@ -18,9 +19,9 @@ use crate::scheduler::AsyncScheduler;
 #[non_exhaustive]
 pub struct TaskContext {
     /// The job's id.
-    pub job_id: String,
+    pub job_id: ArcStr,
     /// The alias of the store holding the job.
-    pub store: String,
+    pub store: ArcStr,
     /// The fire time this run is for (the latest one, when runs were coalesced).
     pub scheduled_run_time: DateTime<Utc>,
     /// Every fire time this run stands for, oldest first: just
@@ -35,8 +36,8 @@ pub struct TaskContext {
 impl TaskContext {
     /// A context for one run.
     pub fn new(
-        job_id: impl Into<String>,
-        store: impl Into<String>,
+        job_id: impl Into<ArcStr>,
+        store: impl Into<ArcStr>,
         scheduled_run_times: Vec<DateTime<Utc>>,
         args: serde_json::Value,
         scheduler: AsyncScheduler,

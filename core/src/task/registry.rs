@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
+use arcstr::ArcStr;
 use serde::de::DeserializeOwned;
 
 use super::{TaskContext, TaskFn, TaskOutput};
@@ -22,7 +23,7 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Clone, Default)]
 pub struct TaskRegistry {
-    tasks: Arc<RwLock<HashMap<String, TaskFn>>>,
+    tasks: Arc<RwLock<HashMap<ArcStr, TaskFn>>>,
 }
 
 impl TaskRegistry {
@@ -38,7 +39,7 @@ impl TaskRegistry {
             return Err(Error::invalid("task: the task name must not be empty"));
         }
         let mut tasks = self.tasks.write().unwrap_or_else(|p| p.into_inner());
-        tasks.insert(name, task);
+        tasks.insert(name.into(), task);
         Ok(())
     }
 
@@ -75,10 +76,17 @@ impl TaskRegistry {
         tasks.get(name).cloned()
     }
 
+    /// The registration's own copy of `name`, if it is registered: jobs
+    /// naming the task share it instead of each holding a copy.
+    pub(crate) fn shared_name(&self, name: &str) -> Option<ArcStr> {
+        let tasks = self.tasks.read().unwrap_or_else(|p| p.into_inner());
+        tasks.get_key_value(name).map(|(name, _)| name.clone())
+    }
+
     /// The registered names, sorted.
     pub fn names(&self) -> Vec<String> {
         let tasks = self.tasks.read().unwrap_or_else(|p| p.into_inner());
-        let mut names: Vec<String> = tasks.keys().cloned().collect();
+        let mut names: Vec<String> = tasks.keys().map(ArcStr::to_string).collect();
         names.sort();
         names
     }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use arcstr::ArcStr;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -14,7 +15,9 @@ use crate::error::{Error, ErrorKind, Result};
 ///
 /// It is held as compact JSON text (plus its kind and version), not as a
 /// parsed object: every job carries one, and a parsed map costs several
-/// hundred bytes of allocations per job where the text costs tens.
+/// hundred bytes of allocations per job where the text costs tens. The text
+/// is shared: cloning a spec (and so a job) copies no bytes, and a
+/// built-in kind name is a static string.
 ///
 /// ```
 /// use chime_core::trigger::TriggerSpec;
@@ -24,10 +27,25 @@ use crate::error::{Error, ErrorKind, Result};
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct TriggerSpec {
-    kind: Box<str>,
+    kind: ArcStr,
     version: u64,
     /// The whole object, `kind` included, as compact JSON.
-    json: Box<str>,
+    json: ArcStr,
+}
+
+/// The kind name as a shared string: a static one (no allocation) for the
+/// built-in kinds.
+fn kind_name(kind: &str) -> ArcStr {
+    match kind {
+        "cron" => arcstr::literal!("cron"),
+        "interval" => arcstr::literal!("interval"),
+        "date" => arcstr::literal!("date"),
+        "calendar_interval" => arcstr::literal!("calendar_interval"),
+        "random_interval" => arcstr::literal!("random_interval"),
+        "and" => arcstr::literal!("and"),
+        "or" => arcstr::literal!("or"),
+        other => ArcStr::from(other),
+    }
 }
 
 impl TriggerSpec {
@@ -66,8 +84,8 @@ impl TriggerSpec {
     }
 
     fn from_map(map: Map<String, Value>) -> Result<Self> {
-        let kind: Box<str> = match map.get("kind") {
-            Some(Value::String(kind)) => kind.as_str().into(),
+        let kind = match map.get("kind") {
+            Some(Value::String(kind)) => kind_name(kind),
             _ => {
                 return Err(Error::new(
                     ErrorKind::UnknownTrigger,
@@ -82,7 +100,7 @@ impl TriggerSpec {
         Ok(TriggerSpec {
             kind,
             version,
-            json: json.into_boxed_str(),
+            json: json.into(),
         })
     }
 

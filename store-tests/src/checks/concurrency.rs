@@ -34,7 +34,7 @@ pub async fn concurrent_acquirers_claim_each_job_once(harness: &dyn StoreHarness
             }
         }));
     }
-    let mut claims: HashMap<String, usize> = HashMap::new();
+    let mut claims: HashMap<chime_core::ArcStr, usize> = HashMap::new();
     for task in tasks {
         for id in task.await.expect("acquirer task") {
             *claims.entry(id).or_default() += 1;

@@ -137,7 +137,7 @@ pub async fn finished_hand_offs_are_removed(harness: &dyn StoreHarness) {
         .finish_hand_offs(&[
             hand_off("a", 10, "A", 40).key(),
             HandOffKey {
-                job_id: "ghost".to_owned(),
+                job_id: "ghost".into(),
                 fire_time: at(10),
             },
         ])
@@ -240,7 +240,7 @@ pub async fn concurrent_claimers_claim_each_entry_once(harness: &dyn StoreHarnes
     for claimer in claimers {
         all.extend(claimer.await.expect("claimer task"));
     }
-    let unique: BTreeSet<&String> = all.iter().collect();
+    let unique: BTreeSet<&chime_core::ArcStr> = all.iter().collect();
     assert_eq!(
         unique.len(),
         all.len(),

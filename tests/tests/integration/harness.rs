@@ -81,7 +81,7 @@ impl Harness {
 
 fn record(seen: &Arc<Mutex<Vec<Seen>>>, ctx: &TaskContext) {
     seen.lock().unwrap().push(Seen {
-        job_id: ctx.job_id.clone(),
+        job_id: ctx.job_id.to_string(),
         scheduled: ctx.scheduled_run_time,
         times: ctx.scheduled_run_times.clone(),
         started: ctx.scheduler.now(),

@@ -87,7 +87,7 @@ impl OutageRun {
                 let s = std::sync::Arc::clone(&s);
                 async move {
                     s.lock().unwrap().push((
-                        ctx.job_id.clone(),
+                        ctx.job_id.to_string(),
                         ctx.scheduled_run_times.clone(),
                         Utc::now(),
                     ))

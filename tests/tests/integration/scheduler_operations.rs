@@ -209,7 +209,7 @@ async fn list_orders_by_next_run_then_id_with_paused_last() {
         .await
         .unwrap()
         .into_iter()
-        .map(|j| j.job.id)
+        .map(|j| j.job.id.to_string())
         .collect();
     assert_eq!(ids, vec!["d", "b", "a", "c", "paused-a", "paused-b"]);
     let scheduled = h

@@ -202,7 +202,7 @@ async fn higher_priority_is_dispatched_first_among_jobs_due_together() {
             "note",
             move |ctx: TaskContext, _: ()| {
                 let o = Arc::clone(&o);
-                async move { o.lock().unwrap().push(ctx.job_id.clone()) }
+                async move { o.lock().unwrap().push(ctx.job_id.to_string()) }
             },
         )
     });

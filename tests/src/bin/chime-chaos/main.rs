@@ -245,7 +245,7 @@ fn run_store(kind: Kind, options: &Options, rng: &mut fastrand::Rng) -> Result<b
     // The check: every fire of the window, and the records.
     let runs = node_logs::read_runs(&logs)?;
     let reports = node_logs::read_reports(&logs)?;
-    let ids: Vec<String> = seeded.iter().map(|j| j.id.clone()).collect();
+    let ids: Vec<String> = seeded.iter().map(|j| j.id.to_string()).collect();
     let first_ms = start.timestamp_millis();
     let last_ms = first_ms + (options.seconds as i64 - 1) * 1000;
     let tally = checker::check(&ids, first_ms, last_ms, &runs, &reports);
