@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::jitter::jittered;
 use super::{read, AsyncScheduler, SchedulerState};
 use crate::error::{Error, ErrorKind, Result};
-use crate::event::Event;
+use crate::event::{Event, EventMask};
 use crate::job::{Job, JobChanges, NewJob};
 use crate::store::{JobEdit, JobStore, RunRecord};
 use crate::trigger::{DateTrigger, ResolveContext, Trigger};
@@ -117,6 +117,83 @@ impl AsyncScheduler {
             store: alias,
         });
         Ok(job)
+    }
+
+    /// Adds many jobs at once and returns their records, in order: the way
+    /// to load thousands of jobs (an import, a generated schedule). Every
+    /// job is checked first — an unregistered task, an invalid option or a
+    /// trigger that never fires fails the whole call and adds nothing — then
+    /// each store gets its jobs in one [`JobStore::add_jobs`] call (one
+    /// transaction where the store has them; all or nothing on a conflict
+    /// within a store), and the scheduler is woken once.
+    ///
+    /// ```no_run
+    /// # use chime_core::{AsyncScheduler, NewJob, trigger::CronTrigger};
+    /// # async fn load(scheduler: &AsyncScheduler) -> chime_core::Result<()> {
+    /// // One daily report per shop, spread over the 6 o'clock hour.
+    /// let jobs = (0..1000u32)
+    ///     .map(|shop| {
+    ///         let trigger = CronTrigger::crontab(&format!("{} 6 * * *", shop % 60))?;
+    ///         Ok(NewJob::new("report", trigger).id(format!("report-{shop}")).args(shop))
+    ///     })
+    ///     .collect::<chime_core::Result<Vec<_>>>()?;
+    /// let added = scheduler.add_jobs(jobs).await?;
+    /// assert_eq!(added.len(), 1000);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn add_jobs(&self, new_jobs: Vec<NewJob>) -> Result<Vec<Job>> {
+        self.check_open()?;
+        let now = self.now();
+        // (store alias, replace_existing) -> positions in `jobs`, in order.
+        let mut groups: Vec<((String, bool), Vec<usize>)> = Vec::new();
+        let mut jobs = Vec::with_capacity(new_jobs.len());
+        for new_job in new_jobs {
+            let Some(task) = self.inner.tasks.shared_name(&new_job.task) else {
+                let error = Error::new(
+                    ErrorKind::UnknownTask,
+                    format!("task '{}' is not registered", new_job.task),
+                );
+                return Err(match new_job.job_id() {
+                    Some(id) => error.with_job(id),
+                    None => error,
+                });
+            };
+            let key = (new_job.store.clone(), new_job.replace_existing);
+            let mut job = new_job.into_job(
+                now,
+                &self.inner.config.job_defaults,
+                self.inner.config.timezone,
+            )?;
+            self.inner.share_names(&mut job, task);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, positions)) => positions.push(jobs.len()),
+                None => groups.push((key, vec![jobs.len()])),
+            }
+            jobs.push(job);
+        }
+        let stores = groups
+            .iter()
+            .map(|((alias, _), _)| self.store(alias))
+            .collect::<Result<Vec<_>>>()?;
+        for (((alias, replace), positions), store) in groups.iter().zip(stores) {
+            let batch: Vec<Job> = positions.iter().map(|&i| jobs[i].clone()).collect();
+            store
+                .add_jobs(batch, *replace)
+                .await
+                .map_err(|e| e.with_store(alias))?;
+            tracing::info!(store = %alias, jobs = positions.len(), "jobs added");
+            if self.inner.events.wants(EventMask::JOB_ADDED) {
+                for &i in positions {
+                    self.inner.events.emit(Event::JobAdded {
+                        job_id: jobs[i].id.to_string(),
+                        store: alias.clone(),
+                    });
+                }
+            }
+        }
+        self.inner.wakeup.notify_one();
+        Ok(jobs)
     }
 
     /// Runs registered task `task` once, `delay` from now (like Python's

@@ -60,6 +60,11 @@ impl SchedulerHandle {
         self.call(|s| async move { s.add_job(job).await })
     }
 
+    /// See [`AsyncScheduler::add_jobs`].
+    pub fn add_jobs(&self, jobs: Vec<NewJob>) -> Result<Vec<Job>> {
+        self.call(|s| async move { s.add_jobs(jobs).await })
+    }
+
     /// See [`AsyncScheduler::get_job`].
     pub fn get_job(&self, id: &str) -> Result<Option<ScheduledJob>> {
         let id = id.to_owned();

@@ -301,3 +301,67 @@ async fn explicit_first_run_time_then_the_trigger() {
     assert_eq!(h.fires("j"), vec![at(1), at(10), at(20)]);
     let _ = TimeDelta::zero();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_of_jobs_is_added_in_order_announced_and_run() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    let jobs = (0..50)
+        .map(|i| NewJob::new("record", DateTrigger::new(at(10 + i % 5))).id(format!("b{i}")))
+        .collect();
+    let added = h.scheduler.add_jobs(jobs).await.unwrap();
+    let ids: Vec<String> = added.iter().map(|j| j.id.to_string()).collect();
+    let expected: Vec<String> = (0..50).map(|i| format!("b{i}")).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(added[7].next_run_time, Some(at(12)));
+    // One JobAdded event per job.
+    for i in 0..50 {
+        let event = h.wait_for(|e| matches!(e, Event::JobAdded { .. })).await;
+        let Event::JobAdded { job_id, store } = event else {
+            unreachable!()
+        };
+        assert_eq!((job_id, store), (format!("b{i}"), "default".to_owned()));
+    }
+    h.run_until(at(20)).await;
+    for i in 0..50 {
+        assert_eq!(h.fires(&format!("b{i}")), vec![at(10 + i % 5)], "job b{i}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_with_one_bad_job_adds_nothing() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    let good = |id: &str| NewJob::new("record", every_10s()).id(id);
+    // An unregistered task, named in the error.
+    let err = h
+        .scheduler
+        .add_jobs(vec![
+            good("g1"),
+            NewJob::new("no-such-task", every_10s()).id("bad"),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownTask);
+    assert_eq!(err.job_id(), Some("bad"));
+    // A trigger that never fires.
+    let err = h
+        .scheduler
+        .add_jobs(vec![
+            good("g2"),
+            NewJob::new("record", DateTrigger::new(at(-5))).id("past"),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.job_id(), Some("past"));
+    // The same id twice in one store.
+    let err = h
+        .scheduler
+        .add_jobs(vec![good("g3"), good("g3")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    let all = h.scheduler.list_jobs(&JobFilter::all()).await.unwrap();
+    assert!(all.is_empty(), "nothing was added: {all:?}");
+}

@@ -99,6 +99,8 @@ fn valid_days(len: u32) -> u64 {
 
 /// Bits 0, 7, 14, 21, 28: one weekday's occurrences, shifted by the first one.
 const WEEKLY_PATTERN: u64 = 1 | 1 << 7 | 1 << 14 | 1 << 21 | 1 << 28;
+/// Every weekday (bits 0..=6).
+const ALL_WEEKDAYS: u8 = 0x7f;
 
 /// One day-related field: which days of a month it selects.
 ///
@@ -128,6 +130,10 @@ impl DaySet {
     /// days whose first day is weekday `wd1` (0 = Sunday).
     pub fn month_mask(&self, len: u32, wd1: u32) -> u64 {
         let valid = valid_days(len);
+        if self.weekdays == ALL_WEEKDAYS {
+            // Every weekday (`*` in the day-of-week field): every day.
+            return valid;
+        }
         let mut mask = self.days & valid;
         let wd_of = |d: u32| (wd1 + d - 1) % 7;
         if self.last_day {
@@ -222,6 +228,23 @@ impl MonthMasks {
         MonthMasks(table)
     }
 
+    /// Whether any day of any month in `months` can ever match (ignoring
+    /// the ISO-week restriction): looks at every month length and first
+    /// weekday a month of `months` can have.
+    pub fn can_match_in(&self, months: u64) -> bool {
+        bits_iter(months).any(|m| {
+            let lens: &[usize] = match m {
+                2 => &[0, 1],
+                4 | 6 | 9 | 11 => &[2],
+                _ => &[3],
+            };
+            self.0.iter().any(|row| {
+                lens.iter()
+                    .any(|&i| row.get(i).is_some_and(|&mask| mask != 0))
+            })
+        })
+    }
+
     /// Matching days (bits 1..=31) in `month` of `year`.
     pub fn get(&self, rule: &DayRule, year: i32, month: u32) -> u64 {
         let len = days_in_month(year, month);
@@ -249,20 +272,6 @@ impl DayRule {
             DayCombine::And => a & b,
             DayCombine::Or => a | b,
         }
-    }
-
-    /// Whether any day of any month in `months` can ever match (ignoring the
-    /// ISO-week restriction): checks every month length and first weekday.
-    pub fn can_match_in(&self, months: u64) -> bool {
-        bits_iter(months).any(|m| {
-            let lens: &[u32] = match m {
-                2 => &[28, 29],
-                4 | 6 | 9 | 11 => &[30],
-                _ => &[31],
-            };
-            lens.iter()
-                .any(|len| (0..7).any(|wd1| self.mask_without_weeks(*len, wd1) != 0))
-        })
     }
 }
 

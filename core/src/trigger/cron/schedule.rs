@@ -76,13 +76,13 @@ impl CronSchedule {
         years: YearSet,
         wildcard: bool,
     ) -> CronSchedule {
+        let month_masks = MonthMasks::new(&days);
         let possible = seconds != 0
             && minutes != 0
             && hours != 0
             && months != 0
-            && days.can_match_in(months)
+            && month_masks.can_match_in(months)
             && !matches!(&years, YearSet::Ranges(r) if r.is_empty());
-        let month_masks = MonthMasks::new(&days);
         CronSchedule {
             month_masks,
             seconds,
