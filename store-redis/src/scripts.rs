@@ -86,6 +86,22 @@ local function hold_hand_off(key, owner, deadline18, owners_prefix)
   redis.call('ZADD', handoff_deadlines, deadline18, key)
   redis.call('SADD', owners_prefix .. owner, key)
 end
+-- Runs a multi-argument command over `args` in slices of 1,000 (Lua's
+-- unpack has a limit); slices keep field/value pairs together.
+local function in_slices(command, key, args)
+  for from = 1, #args, 1000 do
+    redis.call(command, key, unpack(args, from, math.min(from + 999, #args)))
+  end
+end
+-- HMGET of any number of fields.
+local function hmget(key, fields)
+  local values = {}
+  for from = 1, #fields, 1000 do
+    local part = redis.call('HMGET', key, unpack(fields, from, math.min(from + 999, #fields)))
+    for i = 1, #part do values[from + i - 1] = part[i] end
+  end
+  return values
+end
 -- Removes journal entry `key` (nothing if there is none).
 local function drop_hand_off(key, owners_prefix)
   local old = redis.call('HGET', handoff_holders, key)
@@ -101,18 +117,43 @@ end
 const ADD: &str = r#"
 local replace = ARGV[1] == '1'
 local n = (#ARGV - 2) / 3
-if not replace then
+if replace then
   for i = 0, n - 1 do
     local id = ARGV[3 + i * 3]
-    if redis.call('HEXISTS', jobs, id) == 1 then return {'conflict', id} end
+    redis.call('HSET', jobs, id, ARGV[4 + i * 3])
+    redis.call('HSET', meta, id, ARGV[5 + i * 3])
+    redis.call('HDEL', leases, id)
+    reindex(id)
   end
-end
-for i = 0, n - 1 do
-  local id = ARGV[3 + i * 3]
-  redis.call('HSET', jobs, id, ARGV[4 + i * 3])
-  redis.call('HSET', meta, id, ARGV[5 + i * 3])
-  redis.call('HDEL', leases, id)
-  reindex(id)
+else
+  local ids = {}
+  for i = 0, n - 1 do ids[i + 1] = ARGV[3 + i * 3] end
+  local existing = hmget(jobs, ids)
+  for i, id in ipairs(ids) do
+    if existing[i] then return {'conflict', id} end
+  end
+  -- All new (a removal clears a job's lease and due entry with it): a
+  -- few multi-field writes for the whole batch.
+  local records, metas, members, member_args = {}, {}, {}, {}
+  for i = 0, n - 1 do
+    local id, m = ARGV[3 + i * 3], ARGV[5 + i * 3]
+    records[#records + 1] = id
+    records[#records + 1] = ARGV[4 + i * 3]
+    metas[#metas + 1] = id
+    metas[#metas + 1] = m
+    local nxt = string.sub(m, 11)
+    if nxt ~= '' then
+      local member = nxt .. ':' .. string.sub(m, 1, 10) .. ':' .. id
+      members[#members + 1] = 0
+      members[#members + 1] = member
+      member_args[#member_args + 1] = id
+      member_args[#member_args + 1] = member
+    end
+  end
+  in_slices('HSET', jobs, records)
+  in_slices('HSET', meta, metas)
+  in_slices('ZADD', due, members)
+  in_slices('HSET', due_member, member_args)
 end
 redis.call('PUBLISH', ARGV[2], 'add')
 return {'ok'}
@@ -164,20 +205,53 @@ return 'ok'
 
 /// ARGV: exclusive upper bound "(" ++ (now + 1 µs)18, limit, owner,
 /// expires18. Returns a flat list id, record, id, record…
+///
+/// A fixed number of commands per batch, not per job: the due jobs' meta
+/// and records are read with one HMGET each, and their leases, due-set
+/// moves and due-member entries are written with one multi-field command
+/// each (in slices, to stay within Lua's argument limits).
 const ACQUIRE: &str = r#"
 local members = redis.call('ZRANGEBYLEX', due, '-', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {}
-for _, member in ipairs(members) do
-  local id = string.sub(member, 31)
-  local nxt = string.sub(redis.call('HGET', meta, id) or '', 11)
+if #members == 0 then return {} end
+local ids = {}
+for i, member in ipairs(members) do ids[i] = string.sub(member, 31) end
+local metas = hmget(meta, ids)
+local owner, expires = ARGV[3], ARGV[4]
+local taken, lease_args, new_members, member_args, stale = {}, {}, {}, {}, {}
+for i, id in ipairs(ids) do
+  local m = metas[i]
+  local nxt = m and string.sub(m, 11) or ''
   if #nxt == 18 then
-    redis.call('HSET', leases, id, ARGV[4] .. nxt .. ARGV[3])
-    reindex(id)
-    table.insert(out, id)
-    table.insert(out, redis.call('HGET', jobs, id) or '')
+    local avail = nxt
+    if expires > avail then avail = expires end
+    local member = avail .. ':' .. string.sub(m, 1, 10) .. ':' .. id
+    taken[#taken + 1] = id
+    lease_args[#lease_args + 1] = id
+    lease_args[#lease_args + 1] = expires .. nxt .. owner
+    new_members[#new_members + 1] = 0
+    new_members[#new_members + 1] = member
+    member_args[#member_args + 1] = id
+    member_args[#member_args + 1] = member
   else
-    reindex(id)
+    stale[#stale + 1] = id
   end
+end
+for _, id in ipairs(stale) do reindex(id) end
+if #taken == 0 then return {} end
+local moved = {}
+for i, member in ipairs(members) do
+  local m = metas[i]
+  if m and #string.sub(m, 11) == 18 then moved[#moved + 1] = member end
+end
+in_slices('ZREM', due, moved)
+in_slices('ZADD', due, new_members)
+in_slices('HSET', leases, lease_args)
+in_slices('HSET', due_member, member_args)
+local records = hmget(jobs, taken)
+local out = {}
+for i, id in ipairs(taken) do
+  out[#out + 1] = id
+  out[#out + 1] = records[i] or ''
 end
 return out
 "#;
