@@ -144,6 +144,13 @@ impl SchedulerBuilder {
         self
     }
 
+    /// How far ahead of their fire time jobs are dispatched (see
+    /// [`SchedulerConfig::dispatch_ahead`]).
+    pub fn dispatch_ahead(mut self, ahead: Duration) -> Self {
+        self.config.dispatch_ahead = ahead;
+        self
+    }
+
     /// Reads time from `clock` (tests use [`TestClock`](crate::clock::TestClock)).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -179,6 +186,11 @@ impl SchedulerBuilder {
             if value.is_zero() {
                 return Err(Error::invalid(format!("{name}: must be longer than zero")));
             }
+        }
+        if c.dispatch_ahead >= c.lease_duration {
+            return Err(Error::invalid(
+                "dispatch_ahead: must be shorter than lease_duration",
+            ));
         }
         if !self.executors.iter().any(|(a, _)| a == "default") {
             self.executors

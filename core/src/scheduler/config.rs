@@ -28,6 +28,18 @@ pub struct SchedulerConfig {
     pub lease_duration: Duration,
     /// How many due jobs are acquired from a store at a time (default 100).
     pub batch_size: usize,
+    /// How far ahead of its fire time a job may be acquired and handed to
+    /// its run, which then waits for the exact instant (default 100 ms;
+    /// zero: only when due). A burst of jobs due at one instant is then
+    /// dispatched before it and starts on time instead of one batch after
+    /// another. Like Quartz's fire-ahead window: a fire already handed off
+    /// runs even if its job is paused or removed within this window, the
+    /// same as a run that has already started. Leases are looked at with
+    /// the same horizon: a dead scheduler's jobs are taken over up to this
+    /// long before its lease ends (if it is alive after all, its release
+    /// then fails and it does not run them).
+    #[serde(with = "duration::serde_text")]
+    pub dispatch_ahead: Duration,
     /// How long `shutdown` waits for running jobs by default (default 30 s).
     #[serde(with = "duration::serde_text")]
     pub shutdown_timeout: Duration,
@@ -45,6 +57,7 @@ impl Default for SchedulerConfig {
             poll_interval: Duration::from_secs(1),
             lease_duration: Duration::from_secs(30),
             batch_size: 100,
+            dispatch_ahead: Duration::from_millis(100),
             shutdown_timeout: Duration::from_secs(30),
             job_defaults: JobDefaults::default(),
             event_capacity: 4096,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arcstr::ArcStr;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::fire_plan::plan_fires;
 use super::jitter::jittered;
@@ -45,6 +45,9 @@ pub(crate) struct Prepared {
     fire_time: DateTime<Utc>,
     /// The journal entry recorded with the release (journal stores only).
     hand_off: Option<HandOffKey>,
+    /// When the run may start: the job's due instant, if that is still
+    /// ahead (the job was dispatched ahead of it).
+    start_at: Option<DateTime<Utc>>,
 }
 
 /// A job that passed the checks and can run here.
@@ -62,8 +65,14 @@ impl Inner {
         now: DateTime<Utc>,
     ) -> Result<StoreTick> {
         let batch = self.config.batch_size;
+        // Jobs due within `dispatch_ahead` are taken now; their runs wait
+        // for their instant (see `submit`).
+        let horizon = TimeDelta::from_std(self.config.dispatch_ahead)
+            .ok()
+            .and_then(|ahead| now.checked_add_signed(ahead))
+            .unwrap_or(now);
         let acquired = store
-            .acquire_due_jobs(&self.owner, now, batch, self.config.lease_duration)
+            .acquire_due_jobs(&self.owner, horizon, batch, self.config.lease_duration)
             .await
             .map_err(|e| e.with_store(alias))?;
         let more_due = acquired.jobs.len() + acquired.unreadable.len() >= batch;
@@ -214,6 +223,7 @@ impl Inner {
             release,
             fire_time: first,
             hand_off: None,
+            start_at: (first_due > now).then_some(first_due),
         })
     }
 
@@ -230,6 +240,7 @@ impl Inner {
             plan,
             release,
             hand_off,
+            start_at,
             ..
         } = prepared;
         let released = match released {
@@ -267,7 +278,7 @@ impl Inner {
             });
         }
         if !plan.runs.is_empty() {
-            self.submit(alias, &job, runnable, plan.runs, hand_off);
+            self.submit(alias, &job, runnable, plan.runs, hand_off, start_at);
         }
         if release == Release::Remove {
             self.trigger_cache.forget(alias, &job.id);
@@ -286,7 +297,8 @@ impl Inner {
 
     /// Submits runs (executed one after the other, as one instance) unless
     /// the job already has `max_instances` runs going. `hand_off` is the
-    /// journal entry to remove once the runs end.
+    /// journal entry to remove once the runs end; with `start_at` the runs
+    /// wait for that instant (a job dispatched ahead of its fire time).
     pub(crate) fn submit(
         self: &Arc<Self>,
         alias: &ArcStr,
@@ -294,36 +306,15 @@ impl Inner {
         runnable: Runnable,
         runs: Vec<Vec<DateTime<Utc>>>,
         hand_off: Option<HandOffKey>,
+        start_at: Option<DateTime<Utc>>,
     ) {
-        if !self
-            .instances
-            .try_acquire(alias, &job.id, job.max_instances)
-        {
-            let times: Vec<DateTime<Utc>> = runs.into_iter().flatten().collect();
-            tracing::warn!(job_id = %job.id, store = %alias, max_instances = job.max_instances, "run skipped: maximum instances already running");
-            self.events.emit(Event::JobMaxInstancesReached {
-                job_id: job.id.to_string(),
-                store: alias.to_string(),
-                scheduled_run_times: times.clone(),
-            });
-            let inner = Arc::clone(self);
-            let (alias, job_id) = (alias.to_owned(), job.id.clone());
-            self.runs.spawn(async move {
-                if let Some(store) = inner.store_by_alias(&alias) {
-                    inner
-                        .record_not_run(
-                            &alias,
-                            store.as_ref(),
-                            &job_id,
-                            &times,
-                            RunOutcome::Skipped,
-                        )
-                        .await;
-                }
-                if let Some(key) = hand_off {
-                    inner.finish_hand_off(&alias, key).await;
-                }
-            });
+        let wait = start_at
+            .and_then(|at| (at - self.clock.now()).to_std().ok())
+            .filter(|wait| !wait.is_zero());
+        // A run dispatched ahead takes its instance slot at its instant, as
+        // if it had been dispatched then: the job's previous run may well
+        // end before.
+        if wait.is_none() && !self.start_instance(alias, job, &runs, &hand_off) {
             return;
         }
         if self.events.wants(EventMask::JOB_SUBMITTED) {
@@ -339,7 +330,16 @@ impl Inner {
         let alias = alias.clone();
         let job_id = job.id.clone();
         let args = job.args.clone();
+        let max_instances = job.max_instances;
+        let launched_later = wait.is_some();
         let run_all = async move {
+            if launched_later {
+                let started =
+                    inner.start_instance_of(&alias, &job_id, max_instances, &runs, &hand_off);
+                if !started {
+                    return;
+                }
+            }
             let last = runs.len().saturating_sub(1);
             for (index, times) in runs.into_iter().enumerate() {
                 let context = TaskContext::new(
@@ -376,7 +376,62 @@ impl Inner {
                 inner.finish_hand_off(&alias, key).await;
             }
         };
-        self.runs.spawn(IN_JOB_RUN.scope((), run_all));
+        let run = IN_JOB_RUN.scope((), run_all);
+        match start_at {
+            // The launcher spawns it when its instant comes (one timer for
+            // every run waiting).
+            Some(at) if launched_later => self.launch_at(at, Box::pin(run)),
+            _ => {
+                self.runs.spawn(run);
+            }
+        }
+    }
+
+    /// Takes an instance slot for `job`'s runs; when `max_instances` runs
+    /// are already going, reports the runs skipped instead (and finishes
+    /// their hand-off) and returns false.
+    fn start_instance(
+        self: &Arc<Self>,
+        alias: &ArcStr,
+        job: &Job,
+        runs: &[Vec<DateTime<Utc>>],
+        hand_off: &Option<HandOffKey>,
+    ) -> bool {
+        self.start_instance_of(alias, &job.id, job.max_instances, runs, hand_off)
+    }
+
+    /// [`start_instance`](Self::start_instance) by job id.
+    fn start_instance_of(
+        self: &Arc<Self>,
+        alias: &ArcStr,
+        job_id: &ArcStr,
+        max_instances: u32,
+        runs: &[Vec<DateTime<Utc>>],
+        hand_off: &Option<HandOffKey>,
+    ) -> bool {
+        if self.instances.try_acquire(alias, job_id, max_instances) {
+            return true;
+        }
+        let times: Vec<DateTime<Utc>> = runs.iter().flatten().copied().collect();
+        tracing::warn!(job_id = %job_id, store = %alias, max_instances, "run skipped: maximum instances already running");
+        self.events.emit(Event::JobMaxInstancesReached {
+            job_id: job_id.to_string(),
+            store: alias.to_string(),
+            scheduled_run_times: times.clone(),
+        });
+        let inner = Arc::clone(self);
+        let (alias, job_id, hand_off) = (alias.clone(), job_id.clone(), hand_off.clone());
+        self.runs.spawn(async move {
+            if let Some(store) = inner.store_by_alias(&alias) {
+                inner
+                    .record_not_run(&alias, store.as_ref(), &job_id, &times, RunOutcome::Skipped)
+                    .await;
+            }
+            if let Some(key) = hand_off {
+                inner.finish_hand_off(&alias, key).await;
+            }
+        });
+        false
     }
 
     async fn finish_run(

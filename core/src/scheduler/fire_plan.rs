@@ -27,7 +27,8 @@ pub(crate) struct FirePlan {
 }
 
 /// Plans the runs of a job whose fire time `first` (due, with jitter, at
-/// `first_due`) is due at `now`.
+/// `first_due`) is due at `now` — or, dispatched ahead, due soon after
+/// `now`: then `first` alone runs (later fires are never handed out early).
 ///
 /// A fire is late when `now - due > grace` (for `first`, due is
 /// `first_due`; later fires are due at their fire time); late fires are
@@ -68,17 +69,18 @@ pub(crate) fn plan_fires(
     }
 
     // Fires inside the window (or all of them without a grace time): due.
+    let until = now.max(first);
     let mut due = Vec::new();
     let mut overflow = false;
     while let Some(t) = fire {
-        if t > now {
+        if t > until {
             break;
         }
         if due.len() >= MAX_LISTED_FIRES {
             overflow = true;
-            let after = now
+            let after = until
                 .checked_add_signed(TimeDelta::nanoseconds(1))
-                .unwrap_or(now);
+                .unwrap_or(until);
             fire = trigger.next_fire_time(None, after);
             break;
         }

@@ -14,6 +14,7 @@ mod instances;
 pub(crate) mod jitter;
 mod job_map;
 mod journal;
+mod launcher;
 mod operations;
 mod run_loop;
 mod sync_handle;
@@ -83,6 +84,8 @@ pub(crate) struct Inner {
     pub instances: InstanceCounter,
     pub runs: TaskTracker,
     pub cancel_runs: CancellationToken,
+    /// Runs dispatched ahead, waiting for their instant.
+    pub launcher: launcher::Launcher,
     pub loop_task: Mutex<Option<JoinHandle<()>>>,
     /// Jobs already reported as unusable, so they are reported once.
     pub reported_unusable: Mutex<HashSet<(String, String)>>,
@@ -161,6 +164,7 @@ impl AsyncScheduler {
                 instances: InstanceCounter::default(),
                 runs: TaskTracker::new(),
                 cancel_runs: CancellationToken::new(),
+                launcher: launcher::Launcher::default(),
                 loop_task: Mutex::new(None),
                 reported_unusable: Mutex::new(HashSet::new()),
                 trigger_cache: trigger_cache::TriggerCache::default(),

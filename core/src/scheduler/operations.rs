@@ -380,6 +380,7 @@ impl AsyncScheduler {
             runnable,
             vec![vec![now]],
             None,
+            None,
         );
         Ok(now)
     }

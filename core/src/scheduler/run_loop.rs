@@ -99,9 +99,13 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
                     let delay = backoff
                         .get(&alias)
                         .map_or(FIRST_RETRY, |b| (b.delay * 2).min(MAX_RETRY));
-                    let retry_at = now
+                    // From when the failure was seen: a store that takes
+                    // seconds to fail (a server selection timeout) is not
+                    // retried at once, holding up the other stores again.
+                    let failed_at = inner.clock.now();
+                    let retry_at = failed_at
                         .checked_add_signed(chrono::TimeDelta::from_std(delay).unwrap_or_default())
-                        .unwrap_or(now);
+                        .unwrap_or(failed_at);
                     backoff.insert(alias.clone(), Backoff { delay, retry_at });
                     tracing::warn!(store = %alias, %error, retry_in = ?delay, "store failed; retrying later");
                     inner.events.emit(Event::StoreError {
@@ -123,7 +127,12 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
             sleep = sleep.min(inner.config.poll_interval);
         }
         if let Some(at) = wake_at {
-            let until = (at - inner.clock.now()).to_std().unwrap_or(Duration::ZERO);
+            // Wake `dispatch_ahead` before the earliest due time.
+            let ahead =
+                chrono::TimeDelta::from_std(inner.config.dispatch_ahead).unwrap_or_default();
+            let until = (at - ahead - inner.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO);
             // Never spin: a store that reports a due time it then does not
             // hand out is looked at again a millisecond later at the earliest.
             sleep = sleep.min(until.max(Duration::from_millis(1)));

@@ -30,7 +30,8 @@ pub fn check_outage_runs(
     while t < up_at {
         assert!(
             memory.contains(&t),
-            "the memory store missed {t} during the {server} outage"
+            "the memory store missed {t} during the {server} outage ({down_at} to {up_at}); its runs: {:?}",
+            seen.iter().filter(|r| r.0 == memory_job).map(|r| (&r.1, r.2)).collect::<Vec<_>>()
         );
         t += TimeDelta::seconds(1);
     }
@@ -158,6 +159,16 @@ impl OutageRun {
         let before = self.runs();
         while self.runs() <= before {
             self.next_event(30, "runs after the outage").await;
+        }
+        // The scheduler's loop may have been held up by a call to the
+        // unreachable server: wait until the memory job has caught up to
+        // the end of the outage before shutting down.
+        let caught_up = |seen: &[RunSeen]| {
+            seen.iter()
+                .any(|r| r.0 == "in-memory" && r.1.iter().any(|t| *t >= up_at))
+        };
+        while !caught_up(&self.seen.lock().unwrap()) {
+            self.next_event(10, "the memory job after the outage").await;
         }
         self.scheduler.shutdown().await.unwrap();
         let seen = self.seen.lock().unwrap().clone();

@@ -392,3 +392,129 @@ async fn jobs_run_on_the_executor_they_name() {
         "the second waited for the only slot"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_is_dispatched_ahead_and_starts_at_its_instant_not_before() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    // 300 one-shot jobs (three batches) due at the same instant.
+    let jobs = (0..300)
+        .map(|i| NewJob::new("record", DateTrigger::new(at(10))).id(format!("burst-{i}")))
+        .collect();
+    h.scheduler.add_jobs(jobs).await.unwrap();
+    let just_before = at(10) - chime::chrono::TimeDelta::milliseconds(40);
+    h.run_until(just_before).await;
+    // Handed out already (one-shot jobs leave their store when released),
+    // but nothing has started.
+    assert!(h.seen().is_empty(), "a run started before its instant");
+    let left = h
+        .scheduler
+        .list_jobs(&chime::JobFilter::all())
+        .await
+        .unwrap();
+    assert!(
+        left.is_empty(),
+        "the burst was not dispatched ahead: {} left",
+        left.len()
+    );
+    h.run_until(at(11)).await;
+    let seen = h.seen();
+    assert_eq!(seen.len(), 300);
+    assert!(
+        seen.iter().all(|s| s.started == at(10)),
+        "every run starts at exactly its instant"
+    );
+    h.scheduler.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn later_fires_of_a_fast_job_are_never_handed_out_early() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    // Fires every 30 ms: three fall inside the 100 ms look-ahead at once.
+    let trigger = IntervalTrigger::new(Duration::from_millis(30))
+        .unwrap()
+        .starting_at(at(1));
+    h.scheduler
+        .add_job(NewJob::new("record", trigger).id("fast").coalesce(false))
+        .await
+        .unwrap();
+    h.run_until(at(2)).await;
+    let seen = h.seen();
+    assert!(seen.len() >= 30, "only {} runs", seen.len());
+    for s in &seen {
+        assert_eq!(s.times.len(), 1, "one fire per run");
+        assert_eq!(
+            s.started, s.scheduled,
+            "each run starts at its own fire time"
+        );
+    }
+    h.scheduler.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_lets_a_run_handed_out_ahead_start_at_its_instant() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("waiting"))
+        .await
+        .unwrap();
+    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
+        .await;
+    // The fire is handed off (the job has left its store): shutdown waits
+    // for it like for any run in progress, and it starts on time.
+    h.scheduler.shutdown().await.unwrap();
+    let seen = h.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].job_id.as_str(), seen[0].started),
+        ("waiting", at(10))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_handed_out_ahead_is_skipped_if_the_previous_one_is_still_going_at_its_instant() {
+    let mut h = harness();
+    h.scheduler.start().await.unwrap();
+    // Every second, each run takes 3 s, one instance at a time.
+    h.scheduler
+        .add_job(
+            NewJob::new(
+                "sleep",
+                IntervalTrigger::seconds(1).unwrap().starting_at(at(1)),
+            )
+            .id("slow")
+            .args(3)
+            .max_instances(1),
+        )
+        .await
+        .unwrap();
+    let event = h
+        .wait_for(|e| matches!(e, Event::JobMaxInstancesReached { .. }))
+        .await;
+    let Event::JobMaxInstancesReached {
+        scheduled_run_times,
+        ..
+    } = event
+    else {
+        unreachable!()
+    };
+    // Skipped at its own instant (2 s), not when it was handed out.
+    assert_eq!(scheduled_run_times, vec![at(2)]);
+    assert_eq!(h.clock_now(), at(2));
+    h.scheduler.shutdown().await.unwrap();
+}
+
+#[test]
+fn dispatch_ahead_must_be_shorter_than_the_lease() {
+    let mut config = chime::SchedulerConfig::default();
+    config.lease_duration = Duration::from_secs(1);
+    let result = chime::AsyncScheduler::builder()
+        .store("default", chime::store::MemoryStore::new())
+        .config(config)
+        .dispatch_ahead(Duration::from_secs(1))
+        .build();
+    let err = result.expect_err("refused");
+    assert!(err.message().contains("dispatch_ahead"), "{err}");
+}
