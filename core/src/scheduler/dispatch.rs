@@ -264,18 +264,13 @@ impl Inner {
             None
         };
         if missed || finish_now.is_some() {
-            let inner = Arc::clone(self);
-            let (alias, job_id, times) = (alias.to_owned(), job.id.clone(), plan.missed.clone());
-            self.runs.spawn(async move {
-                if let Some(store) = inner.store_by_alias(&alias) {
-                    inner
-                        .record_not_run(&alias, store.as_ref(), &job_id, &times, RunOutcome::Missed)
-                        .await;
-                }
-                if let Some(key) = finish_now {
-                    inner.finish_hand_off(&alias, key).await;
-                }
-            });
+            self.report_not_run(
+                alias,
+                &job.id,
+                plan.missed.clone(),
+                RunOutcome::Missed,
+                finish_now,
+            );
         }
         if !plan.runs.is_empty() {
             self.submit(alias, &job, runnable, plan.runs, hand_off, start_at);
@@ -419,19 +414,33 @@ impl Inner {
             store: alias.to_string(),
             scheduled_run_times: times.clone(),
         });
+        self.report_not_run(alias, job_id, times, RunOutcome::Skipped, hand_off.clone());
+        false
+    }
+
+    /// Writes the history records of fires that did not run (`outcome`:
+    /// missed or skipped), then removes their journal entry `finish` —
+    /// in a task of its own, off the dispatch path.
+    fn report_not_run(
+        self: &Arc<Self>,
+        alias: &ArcStr,
+        job_id: &ArcStr,
+        times: Vec<DateTime<Utc>>,
+        outcome: RunOutcome,
+        finish: Option<HandOffKey>,
+    ) {
         let inner = Arc::clone(self);
-        let (alias, job_id, hand_off) = (alias.clone(), job_id.clone(), hand_off.clone());
+        let (alias, job_id) = (alias.clone(), job_id.clone());
         self.runs.spawn(async move {
             if let Some(store) = inner.store_by_alias(&alias) {
                 inner
-                    .record_not_run(&alias, store.as_ref(), &job_id, &times, RunOutcome::Skipped)
+                    .record_not_run(&alias, store.as_ref(), &job_id, &times, outcome)
                     .await;
             }
-            if let Some(key) = hand_off {
+            if let Some(key) = finish {
                 inner.finish_hand_off(&alias, key).await;
             }
         });
-        false
     }
 
     async fn finish_run(
