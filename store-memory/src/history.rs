@@ -3,19 +3,20 @@
 use std::collections::{HashMap, VecDeque};
 
 use chime_core::store::RunRecord;
+use chime_core::ArcStr;
 
 /// The last `limit` runs of each job.
 #[derive(Debug)]
 pub(crate) struct History {
     limit: usize,
-    runs: HashMap<String, VecDeque<RunRecord>>,
+    runs: HashMap<ArcStr, VecDeque<RunRecord>, foldhash::fast::RandomState>,
 }
 
 impl History {
     pub fn new(limit: usize) -> Self {
         History {
             limit,
-            runs: HashMap::new(),
+            runs: HashMap::default(),
         }
     }
 
@@ -23,6 +24,7 @@ impl History {
         if self.limit == 0 {
             return;
         }
+        // The job's id is shared with the record: no copy per run.
         let runs = self.runs.entry(record.job_id.clone()).or_default();
         if runs.len() >= self.limit {
             runs.pop_front();

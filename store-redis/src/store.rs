@@ -765,7 +765,7 @@ impl JobStore for RedisStore {
             Error::new(ErrorKind::Internal, "cannot encode a run record").with_source(e)
         })?;
         let args = vec![
-            record.job_id.clone(),
+            record.job_id.to_string(),
             format!("{}{}", self.keys.runs_prefix, record.job_id),
             json,
             self.config.history_limit.to_string(),

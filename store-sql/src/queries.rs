@@ -412,7 +412,7 @@ pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize)
     let exists: Option<i64> = tx
         .query_row_cached(
             "SELECT 1 FROM chime_jobs WHERE id = ?1",
-            [&record.job_id],
+            [record.job_id.as_str()],
             |r| r.get(0),
         )
         .optional()
@@ -425,7 +425,7 @@ pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize)
         "INSERT INTO chime_runs (job_id, scheduled_run_time, started_at, finished_at, outcome, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
-            record.job_id,
+            record.job_id.as_str(),
             to_column(record.scheduled_run_time),
             to_column(record.started_at),
             to_column(record.finished_at),
@@ -437,7 +437,10 @@ pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize)
     tx.execute_cached(
         "DELETE FROM chime_runs WHERE job_id = ?1 AND seq NOT IN
              (SELECT seq FROM chime_runs WHERE job_id = ?1 ORDER BY seq DESC LIMIT ?2)",
-        params![record.job_id, i64::try_from(keep).unwrap_or(i64::MAX)],
+        params![
+            record.job_id.as_str(),
+            i64::try_from(keep).unwrap_or(i64::MAX)
+        ],
     )
     .map_err(sql_error)?;
     tx.commit().map_err(sql_error)

@@ -446,7 +446,7 @@ impl Inner {
     async fn finish_run(
         &self,
         alias: &str,
-        job_id: &str,
+        job_id: &ArcStr,
         scheduled_run_time: DateTime<Utc>,
         started_at: DateTime<Utc>,
         outcome: Outcome,
@@ -455,11 +455,11 @@ impl Inner {
         let duration = (finished_at - started_at).to_std().unwrap_or_default();
         match outcome.kind {
             RunOutcome::Success => {
-                tracing::debug!(job_id, store = alias, ?duration, "job ran");
+                tracing::debug!(job_id = %job_id, store = alias, ?duration, "job ran");
                 // Nobody listening: skip building the event.
                 if self.events.wants(EventMask::JOB_EXECUTED) {
                     self.events.emit(Event::JobExecuted {
-                        job_id: job_id.to_owned(),
+                        job_id: job_id.to_string(),
                         store: alias.to_string(),
                         scheduled_run_time,
                         started_at,
@@ -469,9 +469,9 @@ impl Inner {
             }
             kind => {
                 let error = outcome.message.clone().unwrap_or_default();
-                tracing::warn!(job_id, store = alias, outcome = ?kind, %error, "job failed");
+                tracing::warn!(job_id = %job_id, store = alias, outcome = ?kind, %error, "job failed");
                 self.events.emit(Event::JobError {
-                    job_id: job_id.to_owned(),
+                    job_id: job_id.to_string(),
                     store: alias.to_string(),
                     scheduled_run_time,
                     started_at,
@@ -484,7 +484,7 @@ impl Inner {
         if let Some(store) = self.store_by_alias(alias) {
             if store.capabilities().history {
                 let record = RunRecord::new(
-                    job_id,
+                    job_id.clone(),
                     scheduled_run_time,
                     started_at,
                     finished_at,
@@ -492,7 +492,7 @@ impl Inner {
                     outcome.message,
                 );
                 if let Err(error) = store.record_run(record).await {
-                    tracing::warn!(job_id, store = alias, %error, "could not record run history");
+                    tracing::warn!(job_id = %job_id, store = alias, %error, "could not record run history");
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! Run history records.
 
+use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,7 @@ impl RunOutcome {
 #[non_exhaustive]
 pub struct RunRecord {
     /// The job.
-    pub job_id: String,
+    pub job_id: ArcStr,
     /// The fire time the run was for.
     pub scheduled_run_time: DateTime<Utc>,
     /// When it started.
@@ -59,7 +60,7 @@ pub struct RunRecord {
 impl RunRecord {
     /// A record of one run.
     pub fn new(
-        job_id: impl Into<String>,
+        job_id: impl Into<ArcStr>,
         scheduled_run_time: DateTime<Utc>,
         started_at: DateTime<Utc>,
         finished_at: DateTime<Utc>,
