@@ -33,8 +33,10 @@ pub struct SchedulerConfig {
     /// zero: only when due). A burst of jobs due at one instant is then
     /// dispatched before it and starts on time instead of one batch after
     /// another. Like Quartz's fire-ahead window: a fire already handed off
-    /// runs even if its job is paused or removed within this window, the
-    /// same as a run that has already started. Leases are looked at with
+    /// runs even if its job is paused or removed, or the scheduler paused,
+    /// within this window — the same as a run that has already started —
+    /// and a shutdown whose timeout ends before that instant reports it
+    /// cancelled (a one-shot job is then gone from its store). Leases are looked at with
     /// the same horizon: a dead scheduler's jobs are taken over up to this
     /// long before its lease ends (if it is alive after all, its release
     /// then fails and it does not run them).

@@ -312,14 +312,8 @@ impl Inner {
         if wait.is_none() && !self.start_instance(alias, job, &runs, &hand_off) {
             return;
         }
-        if self.events.wants(EventMask::JOB_SUBMITTED) {
-            for times in &runs {
-                self.events.emit(Event::JobSubmitted {
-                    job_id: job.id.to_string(),
-                    store: alias.to_string(),
-                    scheduled_run_times: times.clone(),
-                });
-            }
+        if wait.is_none() {
+            self.announce_submitted(alias, &job.id, &runs);
         }
         let inner = Arc::clone(self);
         let alias = alias.clone();
@@ -334,6 +328,7 @@ impl Inner {
                 if !started {
                     return;
                 }
+                inner.announce_submitted(&alias, &job_id, &runs);
             }
             let last = runs.len().saturating_sub(1);
             for (index, times) in runs.into_iter().enumerate() {
@@ -416,6 +411,19 @@ impl Inner {
         });
         self.report_not_run(alias, job_id, times, RunOutcome::Skipped, hand_off.clone());
         false
+    }
+
+    /// `JobSubmitted` for each run, when someone listens.
+    fn announce_submitted(&self, alias: &str, job_id: &str, runs: &[Vec<DateTime<Utc>>]) {
+        if self.events.wants(EventMask::JOB_SUBMITTED) {
+            for times in runs {
+                self.events.emit(Event::JobSubmitted {
+                    job_id: job_id.to_owned(),
+                    store: alias.to_owned(),
+                    scheduled_run_times: times.clone(),
+                });
+            }
+        }
     }
 
     /// Writes the history records of fires that did not run (`outcome`:

@@ -3,28 +3,29 @@
 //! wait here: one queue and one timer for all of them, not a timer per run.
 //! When their instant comes they are spawned together, so a burst of runs
 //! due at one instant starts within a few milliseconds of it.
+//!
+//! The wait is measured on the monotonic clock (the time left until the
+//! instant when the run was queued): a wall-clock step backwards cannot
+//! hold a run that was handed out for its fire (its job has already moved
+//! past it) for the length of the step.
 
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::{lock, Inner};
 
 /// A run waiting to be spawned.
 pub(crate) type PendingRun = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// The longest single wait: a wall-clock jump is noticed within it.
-const MAX_WAIT: Duration = Duration::from_secs(1);
-
 #[derive(Default)]
 struct Queue {
-    /// By instant, then arrival.
-    runs: BTreeMap<(DateTime<Utc>, u64), PendingRun>,
+    /// By monotonic deadline, then arrival.
+    runs: BTreeMap<(Instant, u64), PendingRun>,
     arrivals: u64,
     /// Whether the launcher task is running (it ends when the queue is empty).
     running: bool,
@@ -50,15 +51,17 @@ impl Inner {
     /// it like for a started run; cancellation spawns it at once (it then
     /// reports itself cancelled).
     pub(crate) fn launch_at(self: &Arc<Self>, at: DateTime<Utc>, run: PendingRun) {
+        let wait = (at - self.clock.now()).to_std().unwrap_or_default();
+        let deadline = Instant::now() + wait;
         let mut queue = lock(&self.launcher.queue);
         let earliest = queue
             .runs
             .keys()
             .next()
-            .is_none_or(|(first, _)| at < *first);
+            .is_none_or(|(first, _)| deadline < *first);
         let arrival = queue.arrivals;
         queue.arrivals = arrival.wrapping_add(1);
-        queue.runs.insert((at, arrival), run);
+        queue.runs.insert((deadline, arrival), run);
         if !queue.running {
             queue.running = true;
             self.runs.spawn(launch_when_due(Arc::clone(self)));
@@ -75,7 +78,7 @@ async fn launch_when_due(inner: Arc<Inner>) {
         let cancelled = inner.cancel_runs.is_cancelled();
         let (due, next) = {
             let mut queue = lock(&inner.launcher.queue);
-            let now = inner.clock.now();
+            let now = Instant::now();
             let mut due = Vec::new();
             while let Some(entry) = queue.runs.first_entry() {
                 if entry.key().0 > now && !cancelled {
@@ -93,18 +96,14 @@ async fn launch_when_due(inner: Arc<Inner>) {
         for run in due {
             inner.runs.spawn(run);
         }
-        let Some(at) = next else {
+        let Some(deadline) = next else {
             continue;
         };
-        let wait = (at - inner.clock.now())
-            .to_std()
-            .unwrap_or_default()
-            .min(MAX_WAIT);
         tokio::select! {
             biased;
             _ = inner.cancel_runs.cancelled() => {}
             _ = inner.launcher.earlier.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(deadline) => {}
         }
     }
 }

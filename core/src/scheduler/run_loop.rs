@@ -75,13 +75,16 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
 
         let now = inner.clock.now();
         let stores: Vec<(String, Arc<dyn JobStore>)> = read(&inner.stores).clone();
+        // The earliest next run time (looked at `dispatch_ahead` before it)
+        // and the earliest retry of a failing store (looked at on time).
         let mut wake_at = None;
+        let mut retry_at = None;
         let mut more_due = false;
         let mut poll = false;
         for (alias, store) in stores {
             if let Some(b) = backoff.get(&alias) {
                 if b.retry_at > now {
-                    wake_at = earliest(wake_at, Some(b.retry_at));
+                    retry_at = earliest(retry_at, Some(b.retry_at));
                     continue;
                 }
             }
@@ -103,17 +106,23 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
                     // seconds to fail (a server selection timeout) is not
                     // retried at once, holding up the other stores again.
                     let failed_at = inner.clock.now();
-                    let retry_at = failed_at
+                    let retry = failed_at
                         .checked_add_signed(chrono::TimeDelta::from_std(delay).unwrap_or_default())
                         .unwrap_or(failed_at);
-                    backoff.insert(alias.clone(), Backoff { delay, retry_at });
+                    backoff.insert(
+                        alias.clone(),
+                        Backoff {
+                            delay,
+                            retry_at: retry,
+                        },
+                    );
                     tracing::warn!(store = %alias, %error, retry_in = ?delay, "store failed; retrying later");
                     inner.events.emit(Event::StoreError {
                         store: alias,
                         error: error.to_string(),
                         retry_in: delay,
                     });
-                    wake_at = earliest(wake_at, Some(retry_at));
+                    retry_at = earliest(retry_at, Some(retry));
                 }
             }
         }
@@ -126,13 +135,12 @@ pub(crate) async fn run_loop(inner: Arc<Inner>) {
         if poll {
             sleep = sleep.min(inner.config.poll_interval);
         }
+        // Wake `dispatch_ahead` before the earliest due time, and on time for
+        // the earliest store retry.
+        let ahead = chrono::TimeDelta::from_std(inner.config.dispatch_ahead).unwrap_or_default();
+        let wake_at = earliest(wake_at.map(|at| at - ahead), retry_at);
         if let Some(at) = wake_at {
-            // Wake `dispatch_ahead` before the earliest due time.
-            let ahead =
-                chrono::TimeDelta::from_std(inner.config.dispatch_ahead).unwrap_or_default();
-            let until = (at - ahead - inner.clock.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO);
+            let until = (at - inner.clock.now()).to_std().unwrap_or(Duration::ZERO);
             // Never spin: a store that reports a due time it then does not
             // hand out is looked at again a millisecond later at the earliest.
             sleep = sleep.min(until.max(Duration::from_millis(1)));

@@ -78,9 +78,11 @@ async fn events_follow_a_run_from_add_to_outcome() {
         position(|e| matches!(e, Event::JobSubmitted { .. }))
             < position(|e| matches!(e, Event::JobExecuted { .. }))
     );
+    // Dispatched ahead, the one-shot job leaves its store (JobRemoved) when
+    // it is handed out, before its instant; it is submitted at the instant.
     assert!(
-        position(|e| matches!(e, Event::JobSubmitted { .. }))
-            < position(|e| matches!(e, Event::JobRemoved { .. }))
+        position(|e| matches!(e, Event::JobRemoved { .. }))
+            < position(|e| matches!(e, Event::JobSubmitted { .. }))
     );
     assert!(matches!(kinds[0], Event::JobAdded { .. }), "{kinds:?}");
     assert!(kinds.iter().any(|e| matches!(e, Event::JobSubmitted { scheduled_run_times, .. } if *scheduled_run_times == vec![at(1)])));
@@ -517,4 +519,26 @@ fn dispatch_ahead_must_be_shorter_than_the_lease() {
         .build();
     let err = result.expect_err("refused");
     assert!(err.message().contains("dispatch_ahead"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_handed_out_ahead_is_not_held_back_by_a_clock_step_backwards() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("stepped"))
+        .await
+        .unwrap();
+    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
+        .await;
+    // Handed out already; now the wall clock steps back an hour.
+    h.clock.jump(chime::chrono::TimeDelta::hours(-1));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let seen = h.seen();
+    assert_eq!(
+        seen.len(),
+        1,
+        "the run waited for the wall clock to catch up"
+    );
+    assert_eq!(seen[0].scheduled, at(10));
 }

@@ -190,3 +190,26 @@ async fn an_unchanged_store_is_not_polled() {
     h.run_until(at(3601)).await;
     assert_eq!(h.fires("hourly"), vec![at(3600)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn waiting_to_retry_a_failing_store_does_not_poll_the_others() {
+    let healthy = Arc::new(FlakyStore::default());
+    let failing = Arc::new(FlakyStore::default());
+    failing.down.store(true, Ordering::SeqCst);
+    let h = builder_with(|b| {
+        b.store_arc("healthy", healthy.clone())
+            .store_arc("failing", failing.clone())
+            .max_sleep(Duration::from_secs(60))
+    });
+    h.scheduler.start().await.unwrap();
+    // Two minutes of retries (backoff 1, 2, 4 … 60 s): each retry is one
+    // look at every store, not a look every millisecond before it.
+    h.run_until(at(120)).await;
+    let retries = failing.acquisitions.load(Ordering::SeqCst);
+    let looks = healthy.acquisitions.load(Ordering::SeqCst);
+    assert!((5..=9).contains(&retries), "{retries} retries in 2 minutes");
+    assert!(
+        looks <= retries + 4,
+        "{looks} looks at the healthy store for {retries} retries of the failing one"
+    );
+}
