@@ -80,6 +80,9 @@ pub struct SchedulerSection {
     pub max_sleep: Option<String>,
     /// How long an acquired job stays claimed if this daemon dies.
     pub lease_duration: Option<String>,
+    /// How far ahead of its fire time a job is handed to its run (default
+    /// 100 ms; `"0s"`: only when due).
+    pub dispatch_ahead: Option<String>,
     /// How long shutdown waits for running jobs (default 30 s).
     pub shutdown_timeout: Option<String>,
 }
@@ -184,6 +187,23 @@ impl Loaded {
         }
         if let Some(d) = self.duration("shutdown_timeout", &s.shutdown_timeout)? {
             config.shutdown_timeout = d;
+        }
+        if let Some(d) = self.duration("dispatch_ahead", &s.dispatch_ahead)? {
+            config.dispatch_ahead = d;
+        }
+        if config.dispatch_ahead >= config.lease_duration {
+            let key = if s.dispatch_ahead.is_some() {
+                "dispatch_ahead"
+            } else {
+                "lease_duration"
+            };
+            return Err(self.key_error(
+                key,
+                format!(
+                    "dispatch_ahead ({:?}) must be shorter than lease_duration ({:?})",
+                    config.dispatch_ahead, config.lease_duration
+                ),
+            ));
         }
         Ok(config)
     }
@@ -318,6 +338,19 @@ mod tests {
         ) {
             let _ = load_text(&format!("{section}\n{key} = {value}\n"));
         }
+    }
+
+    #[test]
+    fn dispatch_ahead_is_read_and_checked_against_the_lease() {
+        let loaded = load_text("[scheduler]\ndispatch_ahead = \"0s\"\n").unwrap();
+        let config = loaded.scheduler_config().unwrap();
+        assert_eq!(config.dispatch_ahead, Duration::ZERO);
+        let err = load_text("[scheduler]\nlease_duration = \"1s\"\ndispatch_ahead = \"2s\"\n")
+            .unwrap_err();
+        assert!(
+            err.message().contains("fuzz.toml:3: dispatch_ahead: dispatch_ahead (2s) must be shorter than lease_duration (1s)"),
+            "{err}"
+        );
     }
 
     #[test]
