@@ -309,7 +309,9 @@ impl Inner {
         // A run dispatched ahead takes its instance slot at its instant, as
         // if it had been dispatched then: the job's previous run may well
         // end before.
-        if wait.is_none() && !self.start_instance(alias, job, &runs, &hand_off) {
+        if wait.is_none()
+            && !self.start_instance(alias, &job.id, job.max_instances, &runs, &hand_off)
+        {
             return;
         }
         if wait.is_none() {
@@ -324,7 +326,7 @@ impl Inner {
         let run_all = async move {
             if launched_later {
                 let started =
-                    inner.start_instance_of(&alias, &job_id, max_instances, &runs, &hand_off);
+                    inner.start_instance(&alias, &job_id, max_instances, &runs, &hand_off);
                 if !started {
                     return;
                 }
@@ -377,21 +379,10 @@ impl Inner {
         }
     }
 
-    /// Takes an instance slot for `job`'s runs; when `max_instances` runs
+    /// Takes an instance slot for the job's runs; when `max_instances` runs
     /// are already going, reports the runs skipped instead (and finishes
     /// their hand-off) and returns false.
     fn start_instance(
-        self: &Arc<Self>,
-        alias: &ArcStr,
-        job: &Job,
-        runs: &[Vec<DateTime<Utc>>],
-        hand_off: &Option<HandOffKey>,
-    ) -> bool {
-        self.start_instance_of(alias, &job.id, job.max_instances, runs, hand_off)
-    }
-
-    /// [`start_instance`](Self::start_instance) by job id.
-    fn start_instance_of(
         self: &Arc<Self>,
         alias: &ArcStr,
         job_id: &ArcStr,
