@@ -17,7 +17,7 @@ fn free_port() -> Result<u16, String> {
 /// A `redis-server` (`CHIME_TEST_REDIS_SERVER`, else from `PATH`) with an
 /// append-only file fsynced on every write, so a kill loses nothing acknowledged.
 pub struct OwnRedis {
-    child: Option<Child>,
+    child: ServerProcess,
     port: u16,
     dir: PathBuf,
 }
@@ -48,7 +48,7 @@ impl OwnRedis {
             .spawn()
             .map_err(|e| format!("cannot start {binary}: {e}"))?;
         let server = OwnRedis {
-            child: Some(child),
+            child: ServerProcess(Some(child)),
             port,
             dir: dir.to_owned(),
         };
@@ -79,10 +79,7 @@ impl OwnRedis {
 
     /// Kills the server (SIGKILL).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.child.kill();
     }
 
     /// Kills the server and starts it again on the same port and data.
@@ -93,15 +90,9 @@ impl OwnRedis {
     }
 }
 
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// A `mongod` (a single-node replica set) with its data in a directory.
 pub struct OwnMongo {
-    child: Option<Child>,
+    child: ServerProcess,
     binary: PathBuf,
     port: u16,
     dir: PathBuf,
@@ -134,7 +125,7 @@ impl OwnMongo {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
         let server = OwnMongo {
-            child: Some(child),
+            child: ServerProcess(Some(child)),
             binary: binary.to_owned(),
             port,
             dir: dir.to_owned(),
@@ -161,10 +152,7 @@ impl OwnMongo {
     /// Kills the server the hard way (SIGKILL): acknowledged writes must
     /// survive through its journal.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.child.kill();
     }
 
     /// Kills the server and starts it again on the same port and data.
@@ -172,12 +160,6 @@ impl OwnMongo {
         self.kill();
         *self = OwnMongo::start(&self.binary.clone(), &self.dir.clone(), Some(self.port))?;
         Ok(())
-    }
-}
-
-impl Drop for OwnMongo {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -201,4 +183,24 @@ pub fn ensure_primary(url: &str, patience: Duration) -> Result<(), String> {
     })
     .join()
     .map_err(|_| "the replica set set-up panicked".to_owned())?
+}
+
+/// A server process the tests own: killed (SIGKILL) on request and when
+/// dropped, so a failing test never leaves a server behind.
+#[derive(Debug)]
+struct ServerProcess(Option<Child>);
+
+impl ServerProcess {
+    fn kill(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
