@@ -2,7 +2,9 @@
 //! [`SchedulerConfig::dispatch_ahead`](super::SchedulerConfig::dispatch_ahead))
 //! wait here: one queue and one timer for all of them, not a timer per run.
 //! When their instant comes they are spawned together, so a burst of runs
-//! due at one instant starts within a few milliseconds of it.
+//! due at one instant starts within a few milliseconds of it; the last
+//! stretch of the wait is a thread sleep, finer than tokio's millisecond
+//! timer (see `wait_until`).
 //!
 //! The wait is measured on the monotonic clock (the time left until the
 //! instant when the run was queued): a wall-clock step backwards cannot
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -24,8 +27,9 @@ pub(crate) type PendingRun = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[derive(Default)]
 struct Queue {
-    /// By monotonic deadline, then arrival.
-    runs: BTreeMap<(Instant, u64), PendingRun>,
+    /// By monotonic deadline, then arrival; with the instant (by the
+    /// scheduler's clock) the run waits for.
+    runs: BTreeMap<(Instant, u64), (DateTime<Utc>, PendingRun)>,
     arrivals: u64,
     /// Whether the launcher task is running (it ends when the queue is empty).
     running: bool,
@@ -61,7 +65,7 @@ impl Inner {
             .is_none_or(|(first, _)| deadline < *first);
         let arrival = queue.arrivals;
         queue.arrivals = arrival.wrapping_add(1);
-        queue.runs.insert((deadline, arrival), run);
+        queue.runs.insert((deadline, arrival), (at, run));
         if !queue.running {
             queue.running = true;
             self.runs.spawn(launch_when_due(Arc::clone(self)));
@@ -79,12 +83,25 @@ async fn launch_when_due(inner: Arc<Inner>) {
         let (due, next) = {
             let mut queue = lock(&inner.launcher.queue);
             let now = Instant::now();
+            let wall_now = inner.clock.now();
             let mut due = Vec::new();
             while let Some(entry) = queue.runs.first_entry() {
                 if entry.key().0 > now && !cancelled {
                     break;
                 }
-                due.push(entry.remove());
+                let (at, run) = entry.remove();
+                match (at - wall_now).to_std() {
+                    // The scheduler's clock runs slow against the monotonic
+                    // one (NTP slewing): the rest of the way, so that a run
+                    // never sees a time before its instant. A step
+                    // backwards (more than a slew) does not hold it.
+                    Ok(left) if !left.is_zero() && left <= MAX_SLEW && !cancelled => {
+                        let arrival = queue.arrivals;
+                        queue.arrivals = arrival.wrapping_add(1);
+                        queue.runs.insert((now + left, arrival), (at, run));
+                    }
+                    _ => due.push(run),
+                }
             }
             let next = queue.runs.keys().next().map(|(at, _)| *at);
             if due.is_empty() && next.is_none() {
@@ -103,7 +120,42 @@ async fn launch_when_due(inner: Arc<Inner>) {
             biased;
             _ = inner.cancel_runs.cancelled() => {}
             _ = inner.launcher.earlier.notified() => {}
-            _ = tokio::time::sleep_until(deadline) => {}
+            _ = wait_until(deadline) => {}
         }
+    }
+}
+
+/// How far the scheduler's clock may lag the monotonic clock at an instant
+/// and still be waited for (see `launch_when_due`).
+const MAX_SLEW: Duration = Duration::from_millis(10);
+
+/// The last stretch before an instant that is waited for on a thread of
+/// the blocking pool rather than on tokio's timer.
+const PRECISE_STRETCH: Duration = Duration::from_millis(2);
+
+/// Waits until `deadline`, waking within tens of microseconds after it.
+///
+/// tokio's timer counts whole milliseconds, and a worker parked in the I/O
+/// driver rounds its timeout up to a millisecond again, so a plain
+/// `sleep_until` wakes 0.5–2 ms late: most of the lateness of a run handed
+/// out ahead. So the timer only sleeps until [`PRECISE_STRETCH`] before the
+/// instant; the rest is a thread sleep on the blocking pool (which never
+/// ends early), whose end wakes this task at once. One such sleep per
+/// instant, not per run. Under a paused tokio clock (tests) the thread
+/// sleep ends before that clock reaches the deadline, and the timer takes
+/// over again.
+async fn wait_until(deadline: Instant) {
+    let coarse = deadline.checked_sub(PRECISE_STRETCH).unwrap_or(deadline);
+    if Instant::now() < coarse {
+        tokio::time::sleep_until(coarse).await;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    if !left.is_zero() {
+        // If the launcher stops waiting (an earlier run arrived), the
+        // thread still ends within the stretch.
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(left)).await;
+    }
+    if Instant::now() < deadline {
+        tokio::time::sleep_until(deadline).await;
     }
 }

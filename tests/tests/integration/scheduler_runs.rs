@@ -542,3 +542,92 @@ async fn a_run_handed_out_ahead_is_not_held_back_by_a_clock_step_backwards() {
     );
     assert_eq!(seen[0].scheduled, at(10));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_handed_out_ahead_waits_out_a_wall_clock_that_runs_slow() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("slewed"))
+        .await
+        .unwrap();
+    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
+        .await;
+    // Handed out already; the wall clock then loses 4 ms against the
+    // monotonic one (as under NTP slewing). The run still never sees a
+    // time before its instant.
+    h.clock.jump(chime::chrono::TimeDelta::milliseconds(-4));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let seen = h.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].scheduled, seen[0].started), (at(10), at(10)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_starts_every_run_before_reporting_any() {
+    type Shared = Arc<Mutex<Option<tokio::sync::broadcast::Receiver<Event>>>>;
+    let events: Shared = Arc::default();
+    let reported_before_start: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let (e, r) = (Arc::clone(&events), Arc::clone(&reported_before_start));
+    let h = builder_with(move |b| {
+        b.task_async("count", move |_ctx: TaskContext, _: ()| {
+            // How many runs had been reported (JobExecuted) when this one
+            // started.
+            let mut reported = 0;
+            if let Some(rx) = e.lock().unwrap().as_mut() {
+                while let Ok(event) = rx.try_recv() {
+                    reported += usize::from(matches!(event, Event::JobExecuted { .. }));
+                }
+            }
+            r.lock().unwrap().push(reported);
+            async {}
+        })
+    });
+    *events.lock().unwrap() = Some(h.scheduler.subscribe());
+    h.scheduler.start().await.unwrap();
+    let jobs = (0..50)
+        .map(|i| NewJob::new("count", DateTrigger::new(at(10))).id(format!("b-{i}")))
+        .collect();
+    h.scheduler.add_jobs(jobs).await.unwrap();
+    h.run_until(at(11)).await;
+    let seen = reported_before_start.lock().unwrap().clone();
+    assert_eq!(seen.len(), 50);
+    // Each run's history and events wait until the runs due with it have
+    // started: none is held up by the others' bookkeeping.
+    assert_eq!(seen.iter().sum::<usize>(), 0, "{seen:?}");
+    h.scheduler.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_system_clock_a_run_handed_out_ahead_never_starts_before_its_instant() {
+    use chime::chrono::{TimeDelta, Utc};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let scheduler = chime::AsyncScheduler::builder()
+        .store("default", chime::store::MemoryStore::new())
+        .task_async("stamp", move |ctx: TaskContext, _: ()| {
+            let _ = tx.send((ctx.scheduled_run_time, Utc::now()));
+            async {}
+        })
+        .build()
+        .unwrap();
+    scheduler.start().await.unwrap();
+    // Due 300 ms from now: handed out 100 ms ahead, then waiting on the
+    // real timer and the precise last stretch.
+    let due = Utc::now() + TimeDelta::milliseconds(300);
+    let jobs = (0..20)
+        .map(|i| NewJob::new("stamp", DateTrigger::new(due)).id(format!("s-{i}")))
+        .collect();
+    scheduler.add_jobs(jobs).await.unwrap();
+    for _ in 0..20 {
+        let (scheduled, started) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("every run starts")
+            .expect("the task is registered");
+        assert_eq!(scheduled, due);
+        assert!(
+            started >= due,
+            "started {started}, before its instant {due}"
+        );
+    }
+    scheduler.shutdown().await.unwrap();
+}
