@@ -129,25 +129,30 @@ else
   local ids = {}
   for i = 0, n - 1 do ids[i + 1] = ARGV[3 + i * 3] end
   local existing = hmget(jobs, ids)
-  for i, id in ipairs(ids) do
-    if existing[i] then return {'conflict', id} end
+  for i = 1, n do
+    if existing[i] then return {'conflict', ids[i]} end
   end
   -- All new (a removal clears a job's lease and due entry with it): a
-  -- few multi-field writes for the whole batch.
+  -- few multi-field writes for the whole batch. The tables are filled by
+  -- counters: `#t` is a binary search in Lua 5.1, per append.
   local records, metas, members, member_args = {}, {}, {}, {}
+  local written, indexed = 0, 0
   for i = 0, n - 1 do
-    local id, m = ARGV[3 + i * 3], ARGV[5 + i * 3]
-    records[#records + 1] = id
-    records[#records + 1] = ARGV[4 + i * 3]
-    metas[#metas + 1] = id
-    metas[#metas + 1] = m
+    local at = 3 + i * 3
+    local id, m = ARGV[at], ARGV[at + 2]
+    records[written + 1] = id
+    records[written + 2] = ARGV[at + 1]
+    metas[written + 1] = id
+    metas[written + 2] = m
+    written = written + 2
     local nxt = string.sub(m, 11)
     if nxt ~= '' then
       local member = nxt .. ':' .. string.sub(m, 1, 10) .. ':' .. id
-      members[#members + 1] = 0
-      members[#members + 1] = member
-      member_args[#member_args + 1] = id
-      member_args[#member_args + 1] = member
+      members[indexed + 1] = 0
+      members[indexed + 2] = member
+      member_args[indexed + 1] = id
+      member_args[indexed + 2] = member
+      indexed = indexed + 2
     end
   end
   in_slices('HSET', jobs, records)
