@@ -2,9 +2,10 @@
 //! next be acquired.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{hash_map, BTreeSet, HashMap};
 
 use chime_core::job::Job;
+use chime_core::trigger::TriggerSpec;
 use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
@@ -51,16 +52,30 @@ impl Entry {
 /// whole job, so its empty slots and its growth (old and new tables live
 /// at once while it resizes) cost little — with a million jobs, inline
 /// entries made the table alone ~600 bytes per job.
+///
+/// Equal trigger specs share one text: jobs on the same schedule are
+/// common ("every hour", "daily at 02:00"), and each spec's text is
+/// otherwise tens of bytes per job. `specs` counts the jobs using each.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub jobs: HashMap<ArcStr, Box<Entry>, foldhash::fast::RandomState>,
     pub due: BTreeSet<DueKey>,
+    specs: HashMap<TriggerSpec, usize, foldhash::fast::RandomState>,
 }
 
 impl State {
     /// Inserts or replaces an entry, keeping the index in step.
-    pub fn put(&mut self, entry: Entry) {
+    pub fn put(&mut self, mut entry: Entry) {
         self.take(&entry.job.id);
+        match self.specs.entry(entry.job.trigger.clone()) {
+            hash_map::Entry::Occupied(mut shared) => {
+                *shared.get_mut() += 1;
+                entry.job.trigger = shared.key().clone();
+            }
+            hash_map::Entry::Vacant(new) => {
+                new.insert(1);
+            }
+        }
         let id = entry.job.id.clone();
         if let Some((at, priority)) = entry.due_at() {
             self.due.insert((at, priority, id.clone()));
@@ -74,6 +89,12 @@ impl State {
         if let Some((at, priority)) = entry.due_at() {
             self.due.remove(&(at, priority, key));
         }
+        if let Some(users) = self.specs.get_mut(&entry.job.trigger) {
+            *users -= 1;
+            if *users == 0 {
+                self.specs.remove(&entry.job.trigger);
+            }
+        }
         Some(*entry)
     }
 
@@ -82,7 +103,7 @@ impl State {
     /// Returns the changed entry, or `None` if there is no such job.
     pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> Option<&Entry> {
         let key = self.jobs.get_key_value(id)?.0.clone();
-        let State { jobs, due } = self;
+        let State { jobs, due, .. } = self;
         let entry = jobs.get_mut(id)?;
         let before = entry.due_at();
         change(entry);
@@ -96,5 +117,48 @@ impl State {
             }
         }
         Some(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Entry, State};
+    use chime_core::job::{Job, JobDefaults, NewJob};
+    use chime_core::trigger::CronTrigger;
+    use chrono::{DateTime, Utc};
+
+    fn job(id: &str, expr: &str) -> Job {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
+        let trigger = CronTrigger::crontab(expr).unwrap_or_else(|e| panic!("{e}"));
+        NewJob::new("task", trigger)
+            .id(id)
+            .into_job(now, &JobDefaults::default(), chime_core::chrono_tz::UTC)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn text_of(state: &State, id: &str) -> *const u8 {
+        state.jobs[id].job.trigger.as_json().as_ptr()
+    }
+
+    #[test]
+    fn jobs_on_one_schedule_share_its_text_until_the_last_is_gone() {
+        let mut state = State::default();
+        // Built apart: two copies of the same text until stored.
+        let (a, b) = (job("a", "0 2 * * *"), job("b", "0 2 * * *"));
+        assert_ne!(a.trigger.as_json().as_ptr(), b.trigger.as_json().as_ptr());
+        state.put(Entry::new(a, None));
+        state.put(Entry::new(b, None));
+        state.put(Entry::new(job("c", "0 3 * * *"), None));
+        assert_eq!(text_of(&state, "a"), text_of(&state, "b"));
+        assert_ne!(text_of(&state, "a"), text_of(&state, "c"));
+        assert_eq!(state.specs.len(), 2);
+
+        // Replacing a job with itself does not count it twice.
+        state.put(Entry::new(job("a", "0 2 * * *"), None));
+        state.take("a");
+        assert_eq!(state.specs.get(&state.jobs["b"].job.trigger), Some(&1));
+        state.take("b");
+        state.take("c");
+        assert!(state.specs.is_empty(), "{:?}", state.specs);
     }
 }

@@ -155,6 +155,14 @@ impl fmt::Debug for TriggerSpec {
     }
 }
 
+/// Hashes the JSON text (which holds the kind and version too): equal
+/// specs hash alike, so a store can share one copy among equal specs.
+impl std::hash::Hash for TriggerSpec {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.json.hash(state);
+    }
+}
+
 impl Serialize for TriggerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.fields().serialize(serializer)
