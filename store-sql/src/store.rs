@@ -13,6 +13,7 @@ use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::Connection;
 
+use crate::checkpoint::{checkpoint_in_background, CheckpointCount};
 use crate::config::SqliteConfig;
 use crate::connection::SharedConnection;
 use crate::journal;
@@ -24,6 +25,9 @@ use crate::schema;
 pub struct SqliteStore {
     conn: SharedConnection,
     config: SqliteConfig,
+    /// Checkpoints done off the write path (file databases only).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) checkpoints: Option<CheckpointCount>,
 }
 
 impl SqliteStore {
@@ -46,8 +50,12 @@ impl SqliteStore {
     /// Opening blocks briefly (file open and migration); every later
     /// operation runs off the async workers.
     pub fn with_config(config: SqliteConfig) -> Result<Self> {
-        let conn = SharedConnection::new(open(&config)?);
-        Ok(SqliteStore { conn, config })
+        let (conn, checkpoints) = open(&config)?;
+        Ok(SqliteStore {
+            conn: SharedConnection::new(conn),
+            config,
+            checkpoints,
+        })
     }
 
     /// The settings it was opened with.
@@ -56,7 +64,7 @@ impl SqliteStore {
     }
 }
 
-fn open(config: &SqliteConfig) -> Result<Connection> {
+fn open(config: &SqliteConfig) -> Result<(Connection, Option<CheckpointCount>)> {
     let mut conn = match &config.path {
         Some(path) => Connection::open(path).map_err(|e| {
             Error::new(
@@ -70,14 +78,20 @@ fn open(config: &SqliteConfig) -> Result<Connection> {
     conn.busy_timeout(config.busy_timeout).map_err(sql_error)?;
     // Room for every statement the store uses, so none is prepared twice.
     conn.set_prepared_statement_cache_capacity(64);
-    if config.path.is_some() {
+    let mut checkpoints = None;
+    if let Some(path) = &config.path {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql_error)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sql_error)?;
+        checkpoints = Some(checkpoint_in_background(
+            &mut conn,
+            path,
+            config.busy_timeout,
+        )?);
     }
     schema::migrate(&mut conn)?;
-    Ok(conn)
+    Ok((conn, checkpoints))
 }
 
 #[async_trait]
