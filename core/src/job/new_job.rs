@@ -74,13 +74,13 @@ pub struct NewJob {
     pub(crate) task: String,
     args: std::result::Result<serde_json::Value, String>,
     pub(crate) trigger: Arc<dyn Trigger>,
-    executor: String,
+    executor: ArcStr,
     misfire_grace_time: Option<Option<Duration>>,
     coalesce: Option<bool>,
     max_instances: Option<u32>,
     priority: i32,
     next_run: NextRun,
-    pub(crate) store: String,
+    pub(crate) store: ArcStr,
     pub(crate) replace_existing: bool,
     labels: std::collections::BTreeMap<String, String>,
 }
@@ -99,13 +99,14 @@ impl NewJob {
             task: task.into(),
             args: Ok(serde_json::Value::Null),
             trigger,
-            executor: "default".into(),
+            // Static strings: the usual aliases cost no allocation per job.
+            executor: arcstr::literal!("default"),
             misfire_grace_time: None,
             coalesce: None,
             max_instances: None,
             priority: 0,
             next_run: NextRun::FromTrigger,
-            store: "default".into(),
+            store: arcstr::literal!("default"),
             replace_existing: false,
             labels: std::collections::BTreeMap::new(),
         }
@@ -136,13 +137,13 @@ impl NewJob {
 
     /// Runs the job on the executor with this alias (default `"default"`).
     pub fn executor(mut self, executor: impl Into<String>) -> Self {
-        self.executor = executor.into();
+        self.executor = ArcStr::from(executor.into());
         self
     }
 
     /// Keeps the job in the store with this alias (default `"default"`).
     pub fn store(mut self, store: impl Into<String>) -> Self {
-        self.store = store.into();
+        self.store = ArcStr::from(store.into());
         self
     }
 
@@ -204,8 +205,11 @@ impl NewJob {
         timezone: chrono_tz::Tz,
     ) -> Result<Job> {
         let id = match self.id {
-            Some(id) => id,
-            None => uuid::Uuid::new_v4().simple().to_string(),
+            Some(id) => ArcStr::from(id),
+            None => {
+                let mut text = uuid::Uuid::encode_buffer();
+                ArcStr::from(&*uuid::Uuid::new_v4().simple().encode_lower(&mut text))
+            }
         };
         validate_job_id(&id)?;
         let fail = |e: Error| e.with_job(id.clone());
@@ -249,11 +253,11 @@ impl NewJob {
         let task = ArcStr::from(self.task);
         Ok(Job {
             name: self.name.map_or_else(|| task.clone(), ArcStr::from),
-            id: id.into(),
+            id,
             task,
             args,
             trigger: spec,
-            executor: self.executor.into(),
+            executor: self.executor,
             misfire_grace_time: self
                 .misfire_grace_time
                 .unwrap_or(defaults.misfire_grace_time),

@@ -114,7 +114,7 @@ impl AsyncScheduler {
         tracing::info!(job_id = %job.id, store = %alias, next_run_time = ?job.next_run_time, "job added");
         self.changed(Event::JobAdded {
             job_id: job.id.to_string(),
-            store: alias,
+            store: alias.to_string(),
         });
         Ok(job)
     }
@@ -146,7 +146,7 @@ impl AsyncScheduler {
         self.check_open()?;
         let now = self.now();
         // (store alias, replace_existing) -> positions in `jobs`, in order.
-        let mut groups: Vec<((String, bool), Vec<usize>)> = Vec::new();
+        let mut groups: Vec<((ArcStr, bool), Vec<usize>)> = Vec::new();
         let mut jobs = Vec::with_capacity(new_jobs.len());
         for new_job in new_jobs {
             let Some(task) = self.inner.tasks.shared_name(&new_job.task) else {
@@ -187,7 +187,7 @@ impl AsyncScheduler {
                 for &i in positions {
                     self.inner.events.emit(Event::JobAdded {
                         job_id: jobs[i].id.to_string(),
-                        store: alias.clone(),
+                        store: alias.to_string(),
                     });
                 }
             }
