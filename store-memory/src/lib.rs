@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod history;
+mod slots;
 mod state;
 mod store;
 

@@ -9,6 +9,8 @@ use chime_core::trigger::TriggerSpec;
 use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
+use crate::slots::{Slots, SlotsFull};
+
 /// Index key: when the job can next be acquired, then higher priority
 /// first, then id (the job's own id: the map's key, the index key and the
 /// record share one allocation).
@@ -48,24 +50,21 @@ impl Entry {
     }
 }
 
-/// Entries are boxed: the map's table then holds a pointer per slot, not a
-/// whole job, so its empty slots and its growth (old and new tables live
-/// at once while it resizes) cost little — with a million jobs, inline
-/// entries made the table alone ~600 bytes per job.
+/// The jobs (see [`Slots`]) and the due index.
 ///
 /// Equal trigger specs share one text: jobs on the same schedule are
 /// common ("every hour", "daily at 02:00"), and each spec's text is
 /// otherwise tens of bytes per job. `specs` counts the jobs using each.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub jobs: HashMap<ArcStr, Box<Entry>, foldhash::fast::RandomState>,
+    pub jobs: Slots,
     pub due: BTreeSet<DueKey>,
     specs: HashMap<TriggerSpec, usize, foldhash::fast::RandomState>,
 }
 
 impl State {
     /// Inserts or replaces an entry, keeping the index in step.
-    pub fn put(&mut self, mut entry: Entry) {
+    pub fn put(&mut self, mut entry: Entry) -> Result<(), SlotsFull> {
         self.take(&entry.job.id);
         match self.specs.entry(entry.job.trigger.clone()) {
             hash_map::Entry::Occupied(mut shared) => {
@@ -76,35 +75,47 @@ impl State {
                 new.insert(1);
             }
         }
-        let id = entry.job.id.clone();
-        if let Some((at, priority)) = entry.due_at() {
-            self.due.insert((at, priority, id.clone()));
+        let due = entry
+            .due_at()
+            .map(|(at, priority)| (at, priority, entry.job.id.clone()));
+        let spec = entry.job.trigger.clone();
+        if let Err(full) = self.jobs.insert(entry) {
+            self.forget_spec(&spec);
+            return Err(full);
         }
-        self.jobs.insert(id, Box::new(entry));
+        if let Some(key) = due {
+            self.due.insert(key);
+        }
+        Ok(())
     }
 
     /// Removes an entry, keeping the index in step.
     pub fn take(&mut self, id: &str) -> Option<Entry> {
-        let (key, entry) = self.jobs.remove_entry(id)?;
+        let entry = self.jobs.remove(id)?;
         if let Some((at, priority)) = entry.due_at() {
-            self.due.remove(&(at, priority, key));
+            self.due.remove(&(at, priority, entry.job.id.clone()));
         }
-        if let Some(users) = self.specs.get_mut(&entry.job.trigger) {
+        self.forget_spec(&entry.job.trigger);
+        Some(entry)
+    }
+
+    /// One job fewer uses `spec`.
+    fn forget_spec(&mut self, spec: &TriggerSpec) {
+        if let Some(users) = self.specs.get_mut(spec) {
             *users -= 1;
             if *users == 0 {
-                self.specs.remove(&entry.job.trigger);
+                self.specs.remove(spec);
             }
         }
-        Some(*entry)
     }
 
     /// Changes an entry in place (its lease, its times), moving it in the
     /// index if its due position changed; the job's id must stay the same.
     /// Returns the changed entry, or `None` if there is no such job.
     pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> Option<&Entry> {
-        let key = self.jobs.get_key_value(id)?.0.clone();
         let State { jobs, due, .. } = self;
         let entry = jobs.get_mut(id)?;
+        let key = entry.job.id.clone();
         let before = entry.due_at();
         change(entry);
         let after = entry.due_at();
@@ -137,7 +148,10 @@ mod tests {
     }
 
     fn text_of(state: &State, id: &str) -> *const u8 {
-        state.jobs[id].job.trigger.as_json().as_ptr()
+        match state.jobs.get(id) {
+            Some(entry) => entry.job.trigger.as_json().as_ptr(),
+            None => panic!("no job {id}"),
+        }
     }
 
     #[test]
@@ -146,17 +160,18 @@ mod tests {
         // Built apart: two copies of the same text until stored.
         let (a, b) = (job("a", "0 2 * * *"), job("b", "0 2 * * *"));
         assert_ne!(a.trigger.as_json().as_ptr(), b.trigger.as_json().as_ptr());
-        state.put(Entry::new(a, None));
-        state.put(Entry::new(b, None));
-        state.put(Entry::new(job("c", "0 3 * * *"), None));
+        for entry in [a, b, job("c", "0 3 * * *")] {
+            state.put(Entry::new(entry, None)).unwrap();
+        }
         assert_eq!(text_of(&state, "a"), text_of(&state, "b"));
         assert_ne!(text_of(&state, "a"), text_of(&state, "c"));
         assert_eq!(state.specs.len(), 2);
 
         // Replacing a job with itself does not count it twice.
-        state.put(Entry::new(job("a", "0 2 * * *"), None));
+        state.put(Entry::new(job("a", "0 2 * * *"), None)).unwrap();
         state.take("a");
-        assert_eq!(state.specs.get(&state.jobs["b"].job.trigger), Some(&1));
+        let b = state.jobs.get("b").map(|e| e.job.trigger.clone());
+        assert_eq!(b.and_then(|spec| state.specs.get(&spec).copied()), Some(1));
         state.take("b");
         state.take("c");
         assert!(state.specs.is_empty(), "{:?}", state.specs);

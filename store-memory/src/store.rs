@@ -14,6 +14,7 @@ use chime_core::ArcStr;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::history::History;
+use crate::slots::SlotsFull;
 use crate::state::{Entry, Lease, State};
 
 /// A job store in process memory. See the [crate documentation](crate).
@@ -98,6 +99,13 @@ fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) ->
     Ok(Released::Applied)
 }
 
+fn full(_: SlotsFull) -> Error {
+    Error::new(
+        ErrorKind::NotSupported,
+        "the memory store is full: it holds at most 2^32 jobs",
+    )
+}
+
 fn conflict(id: &str) -> Error {
     Error::new(ErrorKind::Conflict, "a job with this id already exists").with_job(id)
 }
@@ -110,11 +118,10 @@ impl JobStore for MemoryStore {
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let mut state = self.state();
-        if !replace_existing && state.jobs.contains_key(job.id.as_str()) {
+        if !replace_existing && state.jobs.contains(job.id.as_str()) {
             return Err(conflict(&job.id));
         }
-        state.put(Entry::new(job, None));
-        Ok(())
+        state.put(Entry::new(job, None)).map_err(full)
     }
 
     async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
@@ -122,13 +129,13 @@ impl JobStore for MemoryStore {
         if !replace_existing {
             let mut seen = std::collections::HashSet::new();
             for job in &jobs {
-                if state.jobs.contains_key(job.id.as_str()) || !seen.insert(job.id.as_str()) {
+                if state.jobs.contains(job.id.as_str()) || !seen.insert(job.id.as_str()) {
                     return Err(conflict(&job.id));
                 }
             }
         }
         for job in jobs {
-            state.put(Entry::new(job, None));
+            state.put(Entry::new(job, None)).map_err(full)?;
         }
         Ok(())
     }
@@ -138,7 +145,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn list_jobs(&self) -> Result<JobList> {
-        let jobs: Vec<Job> = self.state().jobs.values().map(|e| e.job.clone()).collect();
+        let jobs: Vec<Job> = self.state().jobs.iter().map(|e| e.job.clone()).collect();
         let mut list = JobList {
             jobs,
             unreadable: Vec::new(),
@@ -152,11 +159,12 @@ impl JobStore for MemoryStore {
         let Some(old) = state.take(&job.id) else {
             return Err(Error::job_not_found(&job.id));
         };
-        state.put(Entry {
-            job,
-            lease: old.lease,
-        });
-        Ok(())
+        state
+            .put(Entry {
+                job,
+                lease: old.lease,
+            })
+            .map_err(full)
     }
 
     async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
@@ -169,10 +177,12 @@ impl JobStore for MemoryStore {
         let Some(old) = state.take(id) else {
             return Err(Error::job_not_found(id));
         };
-        state.put(Entry {
-            job: job.clone(),
-            lease: old.lease,
-        });
+        state
+            .put(Entry {
+                job: job.clone(),
+                lease: old.lease,
+            })
+            .map_err(full)?;
         Ok(job)
     }
 
@@ -262,7 +272,7 @@ impl JobStore for MemoryStore {
     async fn record_run(&self, record: RunRecord) -> Result<()> {
         // Runs of jobs that are gone (a one-shot job's last run) are not
         // kept: nobody can ask for them and they would pile up.
-        if !self.state().jobs.contains_key(record.job_id.as_str()) {
+        if !self.state().jobs.contains(record.job_id.as_str()) {
             return Ok(());
         }
         self.history().record(record);

@@ -1,0 +1,154 @@
+//! The entries themselves: one vector of slots, found by id through a
+//! table of slot numbers.
+//!
+//! With a million jobs, a map from id to boxed entry cost ~35 bytes of
+//! table per job (a 16-byte slot, half of them empty after a doubling)
+//! plus the box's allocator header; slot numbers are 4 bytes, and the
+//! entries sit in the vector unboxed.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+use crate::state::Entry;
+
+/// More jobs than slot numbers (2^32) in one store.
+#[derive(Debug)]
+pub(crate) struct SlotsFull;
+
+#[derive(Debug, Default)]
+pub(crate) struct Slots {
+    entries: Vec<Option<Entry>>,
+    /// Slots emptied by removals, reused first.
+    free: Vec<u32>,
+    /// Slot numbers, hashed by their entry's id.
+    by_id: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+fn id_at(entries: &[Option<Entry>], slot: u32) -> Option<&str> {
+    let entry = entries.get(slot as usize)?.as_ref()?;
+    Some(entry.job.id.as_str())
+}
+
+impl Slots {
+    fn slot_of(&self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        let entries = &self.entries;
+        self.by_id
+            .find(hash, |&slot| id_at(entries, slot) == Some(id))
+            .copied()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        let slot = self.slot_of(id)?;
+        self.entries.get(slot as usize)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
+        let slot = self.slot_of(id)?;
+        self.entries.get_mut(slot as usize)?.as_mut()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.slot_of(id).is_some()
+    }
+
+    /// Adds an entry whose id is not in the slots yet.
+    pub fn insert(&mut self, entry: Entry) -> Result<(), SlotsFull> {
+        let hash = self.hasher.hash_one(entry.job.id.as_str());
+        let slot = match self.free.pop() {
+            Some(slot) => match self.entries.get_mut(slot as usize) {
+                Some(place) => {
+                    *place = Some(entry);
+                    slot
+                }
+                None => return Err(SlotsFull),
+            },
+            None => {
+                let slot = u32::try_from(self.entries.len()).map_err(|_| SlotsFull)?;
+                self.entries.push(Some(entry));
+                slot
+            }
+        };
+        let Slots {
+            entries,
+            by_id,
+            hasher,
+            ..
+        } = self;
+        by_id.insert_unique(hash, slot, |&slot| {
+            hasher.hash_one(id_at(entries, slot).unwrap_or_default())
+        });
+        Ok(())
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Entry> {
+        let hash = self.hasher.hash_one(id);
+        let entries = &self.entries;
+        let found = self
+            .by_id
+            .find_entry(hash, |&slot| id_at(entries, slot) == Some(id))
+            .ok()?;
+        let (slot, _) = found.remove();
+        let entry = self.entries.get_mut(slot as usize)?.take();
+        self.free.push(slot);
+        entry
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slots;
+    use crate::state::Entry;
+    use chime_core::job::{JobDefaults, NewJob};
+    use chime_core::trigger::IntervalTrigger;
+    use chrono::{DateTime, Utc};
+
+    fn entry(id: &str) -> Entry {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
+        let trigger = IntervalTrigger::seconds(60).unwrap_or_else(|e| panic!("{e}"));
+        let job = NewJob::new("task", trigger)
+            .id(id)
+            .into_job(now, &JobDefaults::default(), chime_core::chrono_tz::UTC)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Entry::new(job, None)
+    }
+
+    fn ids(slots: &Slots) -> Vec<String> {
+        let mut ids: Vec<String> = slots.iter().map(|e| e.job.id.to_string()).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn entries_are_found_by_id_through_growth_and_removal() {
+        let mut slots = Slots::default();
+        // Enough to make the table grow (and rehash) several times.
+        for i in 0..5_000 {
+            slots.insert(entry(&format!("job-{i}"))).unwrap();
+        }
+        for i in (0..5_000).step_by(2) {
+            let removed = slots.remove(&format!("job-{i}"));
+            assert_eq!(removed.map(|e| e.job.id.to_string()), Some(format!("job-{i}")));
+        }
+        assert!(slots.remove("job-0").is_none(), "removed once only");
+        for i in 0..5_000 {
+            assert_eq!(slots.contains(&format!("job-{i}")), i % 2 == 1, "job-{i}");
+        }
+        // Emptied slots are reused, and what was there is not found.
+        slots.insert(entry("new")).unwrap();
+        assert_eq!(slots.entries.len(), 5_000);
+        assert_eq!(slots.get("new").map(|e| e.job.id.as_str()), Some("new"));
+        assert!(slots.get("job-4998").is_none());
+        if let Some(e) = slots.get_mut("job-1") {
+            e.job.priority = 7;
+        }
+        assert_eq!(slots.get("job-1").map(|e| e.job.priority), Some(7));
+        assert_eq!(ids(&slots).len(), 2_501);
+    }
+}
