@@ -12,7 +12,10 @@
 //! readers and writers, nor other processes'). Should that thread fall far
 //! behind (the log past [`INLINE_CHECKPOINT_PAGES`]), the committing
 //! connection checkpoints itself, as SQLite would have: the log stays
-//! bounded either way.
+//! bounded either way. Under continuous writes the log restarts only when
+//! it has been copied back completely with no commit in between, so it
+//! may grow to that threshold (~40 MB with 4 KB pages) before a commit
+//! checkpoints the rest inline.
 
 use std::path::Path;
 use std::sync::mpsc::{self, TrySendError};
