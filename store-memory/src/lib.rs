@@ -17,6 +17,7 @@
 
 mod history;
 mod slots;
+mod specs;
 mod state;
 mod store;
 

@@ -28,7 +28,7 @@ pub(crate) struct Slots {
 
 fn id_at(entries: &[Option<Entry>], slot: u32) -> Option<&str> {
     let entry = entries.get(slot as usize)?.as_ref()?;
-    Some(entry.job.id.as_str())
+    Some(entry.job.id().as_str())
 }
 
 impl Slots {
@@ -56,7 +56,7 @@ impl Slots {
 
     /// Adds an entry whose id is not in the slots yet.
     pub fn insert(&mut self, entry: Entry) -> Result<(), SlotsFull> {
-        let hash = self.hasher.hash_one(entry.job.id.as_str());
+        let hash = self.hasher.hash_one(entry.job.id().as_str());
         let slot = match self.free.pop() {
             Some(slot) => match self.entries.get_mut(slot as usize) {
                 Some(place) => {
@@ -105,7 +105,7 @@ impl Slots {
 mod tests {
     use super::Slots;
     use crate::state::Entry;
-    use chime_core::job::{JobDefaults, NewJob};
+    use chime_core::job::{JobDefaults, NewJob, PackedJob};
     use chime_core::trigger::IntervalTrigger;
     use chrono::{DateTime, Utc};
 
@@ -116,11 +116,11 @@ mod tests {
             .id(id)
             .into_job(now, &JobDefaults::default(), chime_core::chrono_tz::UTC)
             .unwrap_or_else(|e| panic!("{e}"));
-        Entry::new(job, None)
+        Entry::new(PackedJob::pack(job).0, 0, None)
     }
 
     fn ids(slots: &Slots) -> Vec<String> {
-        let mut ids: Vec<String> = slots.iter().map(|e| e.job.id.to_string()).collect();
+        let mut ids: Vec<String> = slots.iter().map(|e| e.job.id().to_string()).collect();
         ids.sort();
         ids
     }
@@ -134,7 +134,10 @@ mod tests {
         }
         for i in (0..5_000).step_by(2) {
             let removed = slots.remove(&format!("job-{i}"));
-            assert_eq!(removed.map(|e| e.job.id.to_string()), Some(format!("job-{i}")));
+            assert_eq!(
+                removed.map(|e| e.job.id().to_string()),
+                Some(format!("job-{i}"))
+            );
         }
         assert!(slots.remove("job-0").is_none(), "removed once only");
         for i in 0..5_000 {
@@ -143,12 +146,16 @@ mod tests {
         // Emptied slots are reused, and what was there is not found.
         slots.insert(entry("new")).unwrap();
         assert_eq!(slots.entries.len(), 5_000);
-        assert_eq!(slots.get("new").map(|e| e.job.id.as_str()), Some("new"));
+        assert_eq!(slots.get("new").map(|e| e.job.id().as_str()), Some("new"));
         assert!(slots.get("job-4998").is_none());
+        let later = "2030-01-01T00:00:00Z".parse().ok();
         if let Some(e) = slots.get_mut("job-1") {
-            e.job.priority = 7;
+            e.job.set_next_run_time(later);
         }
-        assert_eq!(slots.get("job-1").map(|e| e.job.priority), Some(7));
+        assert_eq!(
+            slots.get("job-1").and_then(|e| e.job.next_run_time()),
+            later
+        );
         assert_eq!(ids(&slots).len(), 2_501);
     }
 }

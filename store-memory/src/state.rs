@@ -1,15 +1,15 @@
-//! The store's data: jobs by id plus an ordered index of when each job can
-//! next be acquired.
+//! The store's data: packed jobs by id, their trigger specs, and an
+//! ordered index of when each job can next be acquired.
 
 use std::cmp::Reverse;
-use std::collections::{hash_map, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use chime_core::job::Job;
-use chime_core::trigger::TriggerSpec;
+use chime_core::job::{Job, PackedJob};
 use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
 use crate::slots::{Slots, SlotsFull};
+use crate::specs::Specs;
 
 /// Index key: when the job can next be acquired, then higher priority
 /// first, then id (the job's own id: the map's key, the index key and the
@@ -27,60 +27,53 @@ pub(crate) struct Lease {
     pub acquired_next: Option<DateTime<Utc>>,
 }
 
+/// A stored job: packed (see [`PackedJob`]), its trigger spec by number
+/// (see [`Specs`]) and its lease.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    pub job: Job,
+    pub job: PackedJob,
+    spec: u32,
     pub lease: Option<Box<Lease>>,
 }
 
 impl Entry {
-    pub fn new(job: Job, lease: Option<Box<Lease>>) -> Self {
-        Entry { job, lease }
+    pub fn new(job: PackedJob, spec: u32, lease: Option<Box<Lease>>) -> Self {
+        Entry { job, spec, lease }
     }
 
     /// When the job can next be acquired: its next run time, or later while
     /// leased; `None` when paused.
     fn due_at(&self) -> Option<(DateTime<Utc>, Reverse<i32>)> {
-        let next = self.job.next_run_time?;
+        let next = self.job.next_run_time()?;
         let at = match &self.lease {
             Some(lease) => next.max(lease.expires_at),
             None => next,
         };
-        Some((at, Reverse(self.job.priority)))
+        Some((at, Reverse(self.job.priority())))
     }
 }
 
-/// The jobs (see [`Slots`]) and the due index.
-///
-/// Equal trigger specs share one text: jobs on the same schedule are
-/// common ("every hour", "daily at 02:00"), and each spec's text is
-/// otherwise tens of bytes per job. `specs` counts the jobs using each.
+/// The jobs (see [`Slots`]), their trigger specs (see [`Specs`]) and the
+/// due index.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub jobs: Slots,
     pub due: BTreeSet<DueKey>,
-    specs: HashMap<TriggerSpec, usize, foldhash::fast::RandomState>,
+    specs: Specs,
 }
 
 impl State {
-    /// Inserts or replaces an entry, keeping the index in step.
-    pub fn put(&mut self, mut entry: Entry) -> Result<(), SlotsFull> {
-        self.take(&entry.job.id);
-        match self.specs.entry(entry.job.trigger.clone()) {
-            hash_map::Entry::Occupied(mut shared) => {
-                *shared.get_mut() += 1;
-                entry.job.trigger = shared.key().clone();
-            }
-            hash_map::Entry::Vacant(new) => {
-                new.insert(1);
-            }
-        }
+    /// Inserts or replaces a job, keeping the index in step.
+    pub fn put(&mut self, job: Job, lease: Option<Box<Lease>>) -> Result<(), SlotsFull> {
+        self.take(&job.id);
+        let (job, spec) = PackedJob::pack(job);
+        let spec = self.specs.share(spec)?;
+        let entry = Entry::new(job, spec, lease);
         let due = entry
             .due_at()
-            .map(|(at, priority)| (at, priority, entry.job.id.clone()));
-        let spec = entry.job.trigger.clone();
+            .map(|(at, priority)| (at, priority, entry.job.id().clone()));
         if let Err(full) = self.jobs.insert(entry) {
-            self.forget_spec(&spec);
+            self.specs.forget(spec);
             return Err(full);
         }
         if let Some(key) = due {
@@ -89,33 +82,41 @@ impl State {
         Ok(())
     }
 
-    /// Removes an entry, keeping the index in step.
-    pub fn take(&mut self, id: &str) -> Option<Entry> {
+    /// Removes a job, keeping the index in step; returns its lease, if it
+    /// was there.
+    pub fn take(&mut self, id: &str) -> Option<Option<Box<Lease>>> {
         let entry = self.jobs.remove(id)?;
         if let Some((at, priority)) = entry.due_at() {
-            self.due.remove(&(at, priority, entry.job.id.clone()));
+            self.due.remove(&(at, priority, entry.job.id().clone()));
         }
-        self.forget_spec(&entry.job.trigger);
-        Some(entry)
+        self.specs.forget(entry.spec);
+        Some(entry.lease)
     }
 
-    /// One job fewer uses `spec`.
-    fn forget_spec(&mut self, spec: &TriggerSpec) {
-        if let Some(users) = self.specs.get_mut(spec) {
-            *users -= 1;
-            if *users == 0 {
-                self.specs.remove(spec);
-            }
-        }
+    /// The job `id` as a [`Job`].
+    pub fn job(&self, id: &str) -> Option<Job> {
+        self.unpack(self.jobs.get(id)?)
+    }
+
+    /// Every job, in no particular order.
+    pub fn all_jobs(&self) -> Vec<Job> {
+        self.jobs.iter().filter_map(|e| self.unpack(e)).collect()
+    }
+
+    fn unpack(&self, entry: &Entry) -> Option<Job> {
+        let spec = self.specs.get(entry.spec)?;
+        Some(entry.job.unpack(spec.clone()))
     }
 
     /// Changes an entry in place (its lease, its times), moving it in the
     /// index if its due position changed; the job's id must stay the same.
-    /// Returns the changed entry, or `None` if there is no such job.
-    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> Option<&Entry> {
+    /// Returns whether there is such a job.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> bool {
         let State { jobs, due, .. } = self;
-        let entry = jobs.get_mut(id)?;
-        let key = entry.job.id.clone();
+        let Some(entry) = jobs.get_mut(id) else {
+            return false;
+        };
+        let key = entry.job.id().clone();
         let before = entry.due_at();
         change(entry);
         let after = entry.due_at();
@@ -127,13 +128,13 @@ impl State {
                 due.insert((at, priority, key));
             }
         }
-        Some(entry)
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Entry, State};
+    use super::State;
     use chime_core::job::{Job, JobDefaults, NewJob};
     use chime_core::trigger::CronTrigger;
     use chrono::{DateTime, Utc};
@@ -147,33 +148,36 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn text_of(state: &State, id: &str) -> *const u8 {
+    fn spec_of(state: &State, id: &str) -> u32 {
         match state.jobs.get(id) {
-            Some(entry) => entry.job.trigger.as_json().as_ptr(),
+            Some(entry) => entry.spec,
             None => panic!("no job {id}"),
         }
     }
 
     #[test]
-    fn jobs_on_one_schedule_share_its_text_until_the_last_is_gone() {
+    fn jobs_on_one_schedule_share_its_spec_until_the_last_is_gone() {
         let mut state = State::default();
-        // Built apart: two copies of the same text until stored.
         let (a, b) = (job("a", "0 2 * * *"), job("b", "0 2 * * *"));
-        assert_ne!(a.trigger.as_json().as_ptr(), b.trigger.as_json().as_ptr());
-        for entry in [a, b, job("c", "0 3 * * *")] {
-            state.put(Entry::new(entry, None)).unwrap();
+        for job in [a.clone(), b, job("c", "0 3 * * *")] {
+            state.put(job, None).unwrap();
         }
-        assert_eq!(text_of(&state, "a"), text_of(&state, "b"));
-        assert_ne!(text_of(&state, "a"), text_of(&state, "c"));
+        assert_eq!(spec_of(&state, "a"), spec_of(&state, "b"));
+        assert_ne!(spec_of(&state, "a"), spec_of(&state, "c"));
         assert_eq!(state.specs.len(), 2);
+        // Each job comes back whole, its spec included.
+        assert_eq!(state.job("a"), Some(a.clone()));
 
         // Replacing a job with itself does not count it twice.
-        state.put(Entry::new(job("a", "0 2 * * *"), None)).unwrap();
+        state.put(a, None).unwrap();
         state.take("a");
-        let b = state.jobs.get("b").map(|e| e.job.trigger.clone());
-        assert_eq!(b.and_then(|spec| state.specs.get(&spec).copied()), Some(1));
+        assert_eq!(state.specs.len(), 2, "b still uses the 02:00 spec");
         state.take("b");
+        assert_eq!(state.specs.len(), 1);
         state.take("c");
-        assert!(state.specs.is_empty(), "{:?}", state.specs);
+        assert_eq!(state.specs.len(), 0);
+        // A freed number is used again.
+        state.put(job("d", "0 4 * * *"), None).unwrap();
+        assert!(spec_of(&state, "d") < 2);
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::history::History;
 use crate::slots::SlotsFull;
-use crate::state::{Entry, Lease, State};
+use crate::state::{Lease, State};
 
 /// A job store in process memory. See the [crate documentation](crate).
 #[derive(Debug)]
@@ -64,7 +64,7 @@ fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) ->
         Some(entry) => match &entry.lease {
             Some(lease) => (
                 *lease.owner == *owner,
-                lease.acquired_next != entry.job.next_run_time,
+                lease.acquired_next != entry.job.next_run_time(),
             ),
             None => (false, false),
         },
@@ -88,8 +88,8 @@ fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) ->
         } => {
             state.update(id, |entry| {
                 entry.lease = None;
-                entry.job.next_run_time = Some(next_run_time);
-                entry.job.trigger_time = Some(trigger_time);
+                entry.job.set_next_run_time(Some(next_run_time));
+                entry.job.set_trigger_time(Some(trigger_time));
             });
         }
         Release::Remove => {
@@ -121,7 +121,7 @@ impl JobStore for MemoryStore {
         if !replace_existing && state.jobs.contains(job.id.as_str()) {
             return Err(conflict(&job.id));
         }
-        state.put(Entry::new(job, None)).map_err(full)
+        state.put(job, None).map_err(full)
     }
 
     async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
@@ -135,17 +135,17 @@ impl JobStore for MemoryStore {
             }
         }
         for job in jobs {
-            state.put(Entry::new(job, None)).map_err(full)?;
+            state.put(job, None).map_err(full)?;
         }
         Ok(())
     }
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>> {
-        Ok(self.state().jobs.get(id).map(|e| e.job.clone()))
+        Ok(self.state().job(id))
     }
 
     async fn list_jobs(&self) -> Result<JobList> {
-        let jobs: Vec<Job> = self.state().jobs.iter().map(|e| e.job.clone()).collect();
+        let jobs = self.state().all_jobs();
         let mut list = JobList {
             jobs,
             unreadable: Vec::new(),
@@ -156,33 +156,22 @@ impl JobStore for MemoryStore {
 
     async fn update_job(&self, job: Job) -> Result<()> {
         let mut state = self.state();
-        let Some(old) = state.take(&job.id) else {
+        let Some(lease) = state.take(&job.id) else {
             return Err(Error::job_not_found(&job.id));
         };
-        state
-            .put(Entry {
-                job,
-                lease: old.lease,
-            })
-            .map_err(full)
+        state.put(job, lease).map_err(full)
     }
 
     async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
         let mut state = self.state();
-        let Some(entry) = state.jobs.get(id) else {
+        let Some(mut job) = state.job(id) else {
             return Err(Error::job_not_found(id));
         };
-        let mut job = entry.job.clone();
         edit(&mut job)?;
-        let Some(old) = state.take(id) else {
+        let Some(lease) = state.take(id) else {
             return Err(Error::job_not_found(id));
         };
-        state
-            .put(Entry {
-                job: job.clone(),
-                lease: old.lease,
-            })
-            .map_err(full)?;
+        state.put(job.clone(), lease).map_err(full)?;
         Ok(job)
     }
 
@@ -231,11 +220,11 @@ impl JobStore for MemoryStore {
                 entry.lease = Some(Box::new(Lease {
                     owner: owner.clone(),
                     expires_at,
-                    acquired_next: entry.job.next_run_time,
+                    acquired_next: entry.job.next_run_time(),
                 }));
             });
-            if let Some(entry) = leased {
-                jobs.push(entry.job.clone());
+            if let Some(job) = leased.then(|| state.job(&id)).flatten() {
+                jobs.push(job);
             }
         }
         Ok(AcquiredJobs {

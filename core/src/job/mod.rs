@@ -4,11 +4,13 @@
 mod changes;
 mod id;
 mod new_job;
+mod packed;
 mod record;
 
 pub use changes::JobChanges;
 pub use id::validate_job_id;
 pub use new_job::{JobDefaults, NewJob, NextRun, MAX_ARGS_BYTES};
+pub use packed::PackedJob;
 pub use record::RECORD_VERSION;
 
 use std::collections::BTreeMap;
