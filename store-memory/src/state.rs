@@ -12,8 +12,8 @@ use crate::slots::{Slots, SlotsFull};
 use crate::specs::Specs;
 
 /// Index key: when the job can next be acquired, then higher priority
-/// first, then id (the job's own id: the map's key, the index key and the
-/// record share one allocation).
+/// first, then id (the job's own id: the index key and the stored job
+/// share one allocation).
 pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, ArcStr);
 
 /// A lease, boxed in its entry: most jobs are not leased most of the time,
@@ -64,6 +64,9 @@ pub(crate) struct State {
 
 impl State {
     /// Inserts or replaces a job, keeping the index in step.
+    ///
+    /// It can fail only for a new id (a replaced job frees the slot and
+    /// spec number its replacement takes), so nothing stored is lost.
     pub fn put(&mut self, job: Job, lease: Option<Box<Lease>>) -> Result<(), SlotsFull> {
         self.take(&job.id);
         let (job, spec) = PackedJob::pack(job);

@@ -355,10 +355,11 @@ impl Inner {
                     }
                     outcome = run => outcome,
                 };
-                // The bookkeeping below (history, events, journal) waits
-                // behind the runs that are ready to start: of a burst due at
+                // The bookkeeping below (history, events, journal) goes
+                // behind the runs queued on this worker: of a burst due at
                 // one instant, the last run starts sooner by what the
-                // others' bookkeeping costs.
+                // others' bookkeeping costs (best effort: another worker
+                // may still take it earlier).
                 tokio::task::yield_now().await;
                 if index == last {
                     // Free the slot before reporting, so whoever reacts to

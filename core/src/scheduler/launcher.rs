@@ -9,7 +9,9 @@
 //! The wait is measured on the monotonic clock (the time left until the
 //! instant when the run was queued): a wall-clock step backwards cannot
 //! hold a run that was handed out for its fire (its job has already moved
-//! past it) for the length of the step.
+//! past it) for the length of the step. Only a lag of up to [`MAX_SLEW`]
+//! (NTP slewing) is waited out, once, so that a run does not see a time
+//! before its instant.
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -28,8 +30,9 @@ pub(crate) type PendingRun = Pin<Box<dyn Future<Output = ()> + Send>>;
 #[derive(Default)]
 struct Queue {
     /// By monotonic deadline, then arrival; with the instant (by the
-    /// scheduler's clock) the run waits for.
-    runs: BTreeMap<(Instant, u64), (DateTime<Utc>, PendingRun)>,
+    /// scheduler's clock) the run waits for, and whether it has already
+    /// been held once for that clock to catch up.
+    runs: BTreeMap<(Instant, u64), (DateTime<Utc>, PendingRun, bool)>,
     arrivals: u64,
     /// Whether the launcher task is running (it ends when the queue is empty).
     running: bool,
@@ -65,7 +68,7 @@ impl Inner {
             .is_none_or(|(first, _)| deadline < *first);
         let arrival = queue.arrivals;
         queue.arrivals = arrival.wrapping_add(1);
-        queue.runs.insert((deadline, arrival), (at, run));
+        queue.runs.insert((deadline, arrival), (at, run, false));
         if !queue.running {
             queue.running = true;
             self.runs.spawn(launch_when_due(Arc::clone(self)));
@@ -89,16 +92,17 @@ async fn launch_when_due(inner: Arc<Inner>) {
                 if entry.key().0 > now && !cancelled {
                     break;
                 }
-                let (at, run) = entry.remove();
+                let (at, run, held) = entry.remove();
                 match (at - wall_now).to_std() {
                     // The scheduler's clock runs slow against the monotonic
-                    // one (NTP slewing): the rest of the way, so that a run
-                    // never sees a time before its instant. A step
-                    // backwards (more than a slew) does not hold it.
-                    Ok(left) if !left.is_zero() && left <= MAX_SLEW && !cancelled => {
+                    // one (NTP slewing): the rest of the way, once, so that
+                    // a run does not see a time before its instant. A step
+                    // backwards (more than a slew) does not hold it, nor
+                    // does a clock that stays behind.
+                    Ok(left) if !left.is_zero() && left <= MAX_SLEW && !held && !cancelled => {
                         let arrival = queue.arrivals;
                         queue.arrivals = arrival.wrapping_add(1);
-                        queue.runs.insert((now + left, arrival), (at, run));
+                        queue.runs.insert((now + left, arrival), (at, run, true));
                     }
                     _ => due.push(run),
                 }
@@ -152,8 +156,14 @@ async fn wait_until(deadline: Instant) {
     let left = deadline.saturating_duration_since(Instant::now());
     if !left.is_zero() {
         // If the launcher stops waiting (an earlier run arrived), the
-        // thread still ends within the stretch.
-        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(left)).await;
+        // thread still ends within the stretch. The timer races it: a
+        // blocking pool busy with blocking jobs (or SQLite calls) queues the
+        // sleep, and must not hold the runs longer than the timer would.
+        let precise = tokio::task::spawn_blocking(move || std::thread::sleep(left));
+        tokio::select! {
+            _ = precise => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
     }
     if Instant::now() < deadline {
         tokio::time::sleep_until(deadline).await;

@@ -631,3 +631,72 @@ async fn on_the_system_clock_a_run_handed_out_ahead_never_starts_before_its_inst
     }
     scheduler.shutdown().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_wall_clock_that_stays_behind_holds_a_run_only_once() {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("lagging"))
+        .await
+        .unwrap();
+    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
+        .await;
+    // The wall clock loses 4 ms: at its instant (by the monotonic clock)
+    // the run waits 4 ms more…
+    h.clock.jump(chime::chrono::TimeDelta::milliseconds(-4));
+    tokio::time::sleep(Duration::from_millis(41)).await;
+    assert!(h.seen().is_empty());
+    // …and the clock loses 4 ms again meanwhile: the run is not held again.
+    h.clock.jump(chime::chrono::TimeDelta::milliseconds(-4));
+    tokio::time::sleep(Duration::from_millis(4)).await;
+    let seen = h.seen();
+    assert_eq!(seen.len(), 1, "held a second time");
+    assert_eq!(seen[0].scheduled, at(10));
+}
+
+#[test]
+fn a_busy_blocking_pool_does_not_hold_runs_handed_out_ahead() {
+    use chime::chrono::{TimeDelta, Utc};
+    // One blocking thread, taken by a blocking job for the whole test: the
+    // launcher's precise last stretch cannot get a thread.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (taken, mut pool_taken) = tokio::sync::oneshot::channel::<()>();
+        let blocker = tokio::task::spawn_blocking(move || {
+            let _ = taken.send(());
+            let _ = held.recv();
+        });
+        (&mut pool_taken).await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let scheduler = chime::AsyncScheduler::builder()
+            .store("default", chime::store::MemoryStore::new())
+            .task_async("stamp", move |ctx: TaskContext, _: ()| {
+                let _ = tx.send(ctx.scheduled_run_time);
+                async {}
+            })
+            .build()
+            .unwrap();
+        scheduler.start().await.unwrap();
+        let due = Utc::now() + TimeDelta::milliseconds(300);
+        scheduler
+            .add_job(NewJob::new("stamp", DateTrigger::new(due)).id("on-time"))
+            .await
+            .unwrap();
+        let ran = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
+        // Free the pool before asserting, so the runtime can shut down.
+        let _ = release.send(());
+        blocker.await.unwrap();
+        assert_eq!(
+            ran.expect("the run waited for the blocking pool"),
+            Some(due)
+        );
+        scheduler.shutdown().await.unwrap();
+    });
+}
