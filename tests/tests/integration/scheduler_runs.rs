@@ -456,14 +456,7 @@ async fn later_fires_of_a_fast_job_are_never_handed_out_early() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_lets_a_run_handed_out_ahead_start_at_its_instant() {
-    let h = harness();
-    h.scheduler.start().await.unwrap();
-    h.scheduler
-        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("waiting"))
-        .await
-        .unwrap();
-    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
-        .await;
+    let h = handed_out_ahead("waiting").await;
     // The fire is handed off (the job has left its store): shutdown waits
     // for it like for any run in progress, and it starts on time.
     h.scheduler.shutdown().await.unwrap();
@@ -523,14 +516,7 @@ fn dispatch_ahead_must_be_shorter_than_the_lease() {
 
 #[tokio::test(start_paused = true)]
 async fn a_run_handed_out_ahead_is_not_held_back_by_a_clock_step_backwards() {
-    let h = harness();
-    h.scheduler.start().await.unwrap();
-    h.scheduler
-        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("stepped"))
-        .await
-        .unwrap();
-    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
-        .await;
+    let h = handed_out_ahead("stepped").await;
     // Handed out already; now the wall clock steps back an hour.
     h.clock.jump(chime::chrono::TimeDelta::hours(-1));
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -545,14 +531,7 @@ async fn a_run_handed_out_ahead_is_not_held_back_by_a_clock_step_backwards() {
 
 #[tokio::test(start_paused = true)]
 async fn a_run_handed_out_ahead_waits_out_a_wall_clock_that_runs_slow() {
-    let h = harness();
-    h.scheduler.start().await.unwrap();
-    h.scheduler
-        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("slewed"))
-        .await
-        .unwrap();
-    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
-        .await;
+    let h = handed_out_ahead("slewed").await;
     // Handed out already; the wall clock then loses 4 ms against the
     // monotonic one (as under NTP slewing). The run still never sees a
     // time before its instant.
@@ -634,14 +613,7 @@ async fn on_the_system_clock_a_run_handed_out_ahead_never_starts_before_its_inst
 
 #[tokio::test(start_paused = true)]
 async fn a_wall_clock_that_stays_behind_holds_a_run_only_once() {
-    let h = harness();
-    h.scheduler.start().await.unwrap();
-    h.scheduler
-        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id("lagging"))
-        .await
-        .unwrap();
-    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
-        .await;
+    let h = handed_out_ahead("lagging").await;
     // The wall clock loses 4 ms: at its instant (by the monotonic clock)
     // the run waits 4 ms more…
     h.clock.jump(chime::chrono::TimeDelta::milliseconds(-4));
@@ -699,4 +671,18 @@ fn a_busy_blocking_pool_does_not_hold_runs_handed_out_ahead() {
         );
         scheduler.shutdown().await.unwrap();
     });
+}
+
+/// A started scheduler whose one-shot job `id`, due at `at(10)`, has been
+/// handed out ahead: the clock stands 40 ms before its instant.
+async fn handed_out_ahead(id: &str) -> crate::harness::Harness {
+    let h = harness();
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(NewJob::new("record", DateTrigger::new(at(10))).id(id))
+        .await
+        .unwrap();
+    h.run_until(at(10) - chime::chrono::TimeDelta::milliseconds(40))
+        .await;
+    h
 }
