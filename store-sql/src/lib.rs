@@ -4,8 +4,10 @@
 //! rusqlite (bundled — no system library needed).
 //!
 //! - One file holds the jobs (one row each: the versioned JSON record plus
-//!   indexed columns for the next run time, priority and lease), a bounded
-//!   run history, and a schema version with migrations.
+//!   its next run time and priority), a narrow due table clustered in
+//!   acquisition order, a small lease table, a bounded run history, and a
+//!   schema version with migrations (`schema.rs`). Claiming a batch writes
+//!   the due and lease tables only, never the wide job rows.
 //! - WAL mode (checkpointed every 10,000 pages, not SQLite's 1,000: the
 //!   checkpoint runs inside dispatch commits) and a busy timeout;
 //!   [`acquire_due_jobs`] is one
@@ -30,6 +32,7 @@
 
 mod config;
 mod connection;
+mod due_index;
 mod journal;
 mod queries;
 mod schema;

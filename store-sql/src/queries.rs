@@ -12,6 +12,7 @@ use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
 
+use crate::due_index::{clear_lease, due_at, job_place, move_due, set_lease, JobPlace, Lease};
 use crate::time_column::{from_column, to_column};
 
 /// An SQLite failure as a store error; busy/locked/IO errors are temporary.
@@ -65,31 +66,33 @@ use chime_core::store::decode_record as decode;
 
 fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
     let text = job.to_record()?;
-    if !replace {
-        let exists: Option<i64> = tx
-            .query_row_cached(
-                "SELECT 1 FROM chime_jobs WHERE id = ?1",
-                [job.id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_error)?;
-        if exists.is_some() {
+    let old = job_place(tx, &job.id)?;
+    if let Some(old) = &old {
+        if !replace {
             return Err(
                 Error::new(ErrorKind::Conflict, "a job with this id already exists")
                     .with_job(&job.id),
             );
         }
+        // A replacement starts afresh: unleased, at its own next run time.
+        move_due(tx, &job.id, old.due(), None)?;
+        if old.lease.is_some() {
+            clear_lease(tx, &job.id)?;
+        }
     }
     let next = job.next_run_time.map(to_column);
     tx.execute_cached(
-        "INSERT OR REPLACE INTO chime_jobs
-             (id, record, next_run_time, priority, lease_owner, lease_expires, lease_next, available_at)
-         VALUES (?1, ?2, ?3, ?4, NULL, NULL, NULL, ?3)",
+        "INSERT OR REPLACE INTO chime_jobs (id, record, next_run_time, priority)
+         VALUES (?1, ?2, ?3, ?4)",
         params![job.id.as_str(), text, next, job.priority],
     )
     .map_err(sql_error)?;
-    Ok(())
+    move_due(
+        tx,
+        &job.id,
+        None,
+        next.map(|at| (at, i64::from(job.priority))),
+    )
 }
 
 pub(crate) fn add_jobs(conn: &mut Connection, jobs: &[Job], replace: bool) -> Result<()> {
@@ -138,18 +141,10 @@ pub(crate) fn list_jobs(conn: &mut Connection) -> Result<JobList> {
 
 pub(crate) fn update_job(conn: &mut Connection, job: &Job) -> Result<()> {
     let tx = immediate(conn)?;
-    let lease_expires: Option<Option<i64>> = tx
-        .query_row_cached(
-            "SELECT lease_expires FROM chime_jobs WHERE id = ?1",
-            [job.id.as_str()],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(sql_error)?;
-    let Some(lease_expires) = lease_expires else {
+    let Some(place) = job_place(&tx, &job.id)? else {
         return Err(Error::job_not_found(&job.id));
     };
-    write_job(&tx, job, lease_expires)?;
+    write_job(&tx, job, &place)?;
     tx.commit().map_err(sql_error)
 }
 
@@ -170,72 +165,66 @@ pub(crate) fn replace_if_unchanged(
     job: &Job,
 ) -> Result<bool> {
     let tx = immediate(conn)?;
-    let row: Option<(String, Option<i64>)> = tx
+    let current: Option<String> = tx
         .query_row_cached(
-            "SELECT record, lease_expires FROM chime_jobs WHERE id = ?1",
+            "SELECT record FROM chime_jobs WHERE id = ?1",
             [job.id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()
         .map_err(sql_error)?;
-    let Some((current, lease_expires)) = row else {
+    let (Some(current), Some(place)) = (current, job_place(&tx, &job.id)?) else {
         return Err(Error::job_not_found(&job.id));
     };
     if current != expected {
         return Ok(false);
     }
-    write_job(&tx, job, lease_expires)?;
+    write_job(&tx, job, &place)?;
     tx.commit().map_err(sql_error)?;
     Ok(true)
 }
 
-/// Rewrites a job's record and index columns, keeping its lease.
-fn write_job(tx: &Transaction<'_>, job: &Job, lease_expires: Option<i64>) -> Result<()> {
+/// Rewrites a job's record and columns, keeping its lease; `place` is
+/// where it stood before.
+fn write_job(tx: &Transaction<'_>, job: &Job, place: &JobPlace) -> Result<()> {
     let next = job.next_run_time.map(to_column);
-    let available = match (next, lease_expires) {
-        (Some(n), Some(l)) => Some(n.max(l)),
-        (n, _) => n,
-    };
     tx.execute_cached(
-        "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, priority = ?4, available_at = ?5
-         WHERE id = ?1",
-        params![
-            job.id.as_str(),
-            job.to_record()?,
-            next,
-            job.priority,
-            available
-        ],
+        "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, priority = ?4 WHERE id = ?1",
+        params![job.id.as_str(), job.to_record()?, next, job.priority],
     )
     .map_err(sql_error)?;
-    Ok(())
+    let moved = JobPlace {
+        next_run_time: next,
+        priority: i64::from(job.priority),
+        lease: place.lease.clone(),
+    };
+    move_due(tx, &job.id, place.due(), moved.due())
 }
 
 pub(crate) fn remove_job(conn: &mut Connection, id: &str) -> Result<()> {
     let tx = immediate(conn)?;
-    let removed = tx
-        .execute_cached("DELETE FROM chime_jobs WHERE id = ?1", [id])
-        .map_err(sql_error)?;
-    if removed == 0 {
+    let Some(place) = job_place(&tx, id)? else {
         return Err(Error::job_not_found(id));
-    }
-    tx.execute_cached("DELETE FROM chime_runs WHERE job_id = ?1", [id])
-        .map_err(sql_error)?;
+    };
+    delete_job(&tx, id, &place)?;
     tx.commit().map_err(sql_error)
 }
 
 pub(crate) fn remove_all_jobs(conn: &mut Connection) -> Result<()> {
     let tx = immediate(conn)?;
-    tx.execute_batch("DELETE FROM chime_jobs; DELETE FROM chime_runs;")
-        .map_err(sql_error)?;
+    tx.execute_batch(
+        "DELETE FROM chime_jobs; DELETE FROM chime_runs;
+         DELETE FROM chime_due; DELETE FROM chime_leases;",
+    )
+    .map_err(sql_error)?;
     tx.commit().map_err(sql_error)
 }
 
 pub(crate) fn earliest_next_run_time(conn: &mut Connection) -> Result<Option<DateTime<Utc>>> {
     let micros: Option<i64> = conn
         .query_row_cached(
-            "SELECT available_at FROM chime_jobs WHERE available_at IS NOT NULL
-             ORDER BY available_at LIMIT 1",
+            "SELECT available_at FROM chime_due
+             ORDER BY available_at, priority DESC, id LIMIT 1",
             [],
             |r| r.get(0),
         )
@@ -243,6 +232,35 @@ pub(crate) fn earliest_next_run_time(conn: &mut Connection) -> Result<Option<Dat
         .map_err(sql_error)?;
     Ok(micros.and_then(from_column))
 }
+
+/// A job and everything it keeps: its row, its due row, its lease and its
+/// run history.
+fn delete_job(tx: &Transaction<'_>, id: &str, place: &JobPlace) -> Result<()> {
+    move_due(tx, id, place.due(), None)?;
+    if place.lease.is_some() {
+        clear_lease(tx, id)?;
+    }
+    tx.execute_cached("DELETE FROM chime_jobs WHERE id = ?1", [id])
+        .map_err(sql_error)?;
+    tx.execute_cached("DELETE FROM chime_runs WHERE job_id = ?1", [id])
+        .map_err(sql_error)?;
+    Ok(())
+}
+
+/// A `LIMIT` to write into a statement's text, at least `limit`. A bound
+/// `LIMIT ?` makes SQLite re-plan the statement on every call; a literal
+/// does not, and rounding up to a power of two keeps the statement cache
+/// to a few variants (the caller stops reading at `limit`).
+fn literal_limit(limit: usize) -> usize {
+    limit
+        .checked_next_power_of_two()
+        .unwrap_or(usize::MAX >> 1)
+        .min(i64::MAX as usize)
+}
+
+/// A due row and what the acquisition needs of its job (`None`: the job
+/// row is missing, and the due row is dropped).
+type DueRow = (i64, i64, String, Option<(String, Option<i64>)>);
 
 pub(crate) fn acquire_due_jobs(
     conn: &mut Connection,
@@ -253,40 +271,53 @@ pub(crate) fn acquire_due_jobs(
 ) -> Result<AcquiredJobs> {
     let now = now.timestamp_micros();
     let expires = to_column(lease_expires);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let tx = immediate(conn)?;
-    let due: Vec<(String, String)> = {
+    let due: Vec<DueRow> = {
         let mut stmt = tx
-            .prepare_cached(
-                "SELECT id, record FROM chime_jobs
-                 WHERE available_at IS NOT NULL AND available_at <= ?1
-                 ORDER BY available_at, priority DESC, id
-                 LIMIT ?2",
-            )
+            .prepare_cached(&format!(
+                "SELECT d.available_at, d.priority, d.id, j.record, j.next_run_time
+                 FROM chime_due d LEFT JOIN chime_jobs j ON j.id = d.id
+                 WHERE d.available_at <= ?1
+                 ORDER BY d.available_at, d.priority DESC, d.id
+                 LIMIT {}",
+                literal_limit(limit)
+            ))
             .map_err(sql_error)?;
         let rows = stmt
-            .query_map(params![now, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![now], |r| {
+                let record: Option<String> = r.get(3)?;
+                let job = match record {
+                    Some(record) => Some((record, r.get(4)?)),
+                    None => None,
+                };
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, job))
+            })
             .map_err(sql_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(sql_error)?
+        rows.take(limit)
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql_error)?
     };
-    if !due.is_empty() {
-        // One statement leases the whole batch (ids passed as a JSON array).
-        let ids: Vec<&str> = due.iter().map(|(id, _)| id.as_str()).collect();
-        let ids = serde_json::to_string(&ids).map_err(|e| {
-            Error::new(ErrorKind::Internal, "cannot encode the batch of ids").with_source(e)
-        })?;
-        tx.prepare_cached(
-            "UPDATE chime_jobs
-             SET lease_owner = ?2, lease_expires = ?3, lease_next = next_run_time,
-                 available_at = MAX(COALESCE(next_run_time, ?3), ?3)
-             WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .and_then(|mut lease| lease.execute(params![ids, owner, expires]))
-        .map_err(sql_error)?;
+    let mut leased = Vec::with_capacity(due.len());
+    for (available_at, priority, id, job) in due {
+        let Some((text, next_run_time)) = job else {
+            tracing::warn!(job_id = %id, "dropping a due entry whose job row is gone");
+            move_due(&tx, &id, Some((available_at, priority)), None)?;
+            continue;
+        };
+        let lease = Lease {
+            owner: owner.to_owned(),
+            expires,
+            next_run_time,
+        };
+        set_lease(&tx, &id, &lease)?;
+        let place = due_at(next_run_time, Some(expires)).map(|at| (at, priority));
+        move_due(&tx, &id, Some((available_at, priority)), place)?;
+        leased.push((id, text));
     }
     tx.commit().map_err(sql_error)?;
+    // Decoded after the commit: other processes wait for the write lock.
     let mut acquired = AcquiredJobs::default();
-    for (id, text) in due {
+    for (id, text) in leased {
         match decode(&id, &text) {
             Ok(job) => acquired.jobs.push(job),
             Err(u) => acquired.unreadable.push(u),
@@ -297,34 +328,21 @@ pub(crate) fn acquire_due_jobs(
 
 /// One release inside the caller's transaction.
 fn release_in(tx: &Transaction<'_>, owner: &str, id: &str, release: Release) -> Result<Released> {
-    type LeaseRow = (Option<String>, String, Option<i64>, Option<i64>);
-    let row: Option<LeaseRow> = tx
-        .query_row_cached(
-            "SELECT lease_owner, record, next_run_time, lease_next FROM chime_jobs WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(sql_error)?;
-    let Some((lease_owner, text, next_now, next_acquired)) = row else {
+    let Some(place) = job_place(tx, id)? else {
         return Err(Error::job_not_found(id));
     };
-    if lease_owner.as_deref() != Some(owner) {
+    let Some(lease) = place.lease.as_ref().filter(|lease| lease.owner == owner) else {
         return Err(Error::new(
             ErrorKind::LeaseLost,
             format!("owner '{owner}' does not hold the lease"),
         )
         .with_job(id));
-    }
-    if next_now != next_acquired {
+    };
+    if place.next_run_time != lease.next_run_time {
         // Paused, resumed or rescheduled while leased: that wins.
-        tx.execute_cached(
-            "UPDATE chime_jobs SET lease_owner = NULL, lease_expires = NULL, lease_next = NULL,
-                 available_at = next_run_time
-             WHERE id = ?1",
-            [id],
-        )
-        .map_err(sql_error)?;
+        clear_lease(tx, id)?;
+        let unleased = place.next_run_time.map(|at| (at, place.priority));
+        move_due(tx, id, place.due(), unleased)?;
         return Ok(Released::KeptUpdate);
     }
     match release {
@@ -332,25 +350,25 @@ fn release_in(tx: &Transaction<'_>, owner: &str, id: &str, release: Release) -> 
             next_run_time,
             trigger_time,
         } => {
+            let text: String = tx
+                .query_row_cached("SELECT record FROM chime_jobs WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .map_err(sql_error)?;
             let mut job = decode(id, &text)
                 .map_err(|u| Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id))?;
             job.next_run_time = Some(next_run_time);
             job.trigger_time = Some(trigger_time);
             let next = to_column(next_run_time);
             tx.execute_cached(
-                "UPDATE chime_jobs SET record = ?2, next_run_time = ?3, available_at = ?3,
-                     lease_owner = NULL, lease_expires = NULL, lease_next = NULL
-                 WHERE id = ?1",
+                "UPDATE chime_jobs SET record = ?2, next_run_time = ?3 WHERE id = ?1",
                 params![id, job.to_record()?, next],
             )
             .map_err(sql_error)?;
+            clear_lease(tx, id)?;
+            move_due(tx, id, place.due(), Some((next, place.priority)))?;
         }
-        Release::Remove => {
-            tx.execute_cached("DELETE FROM chime_jobs WHERE id = ?1", [id])
-                .map_err(sql_error)?;
-            tx.execute_cached("DELETE FROM chime_runs WHERE job_id = ?1", [id])
-                .map_err(sql_error)?;
-        }
+        Release::Remove => delete_job(tx, id, &place)?,
     }
     Ok(Released::Applied)
 }
@@ -434,13 +452,14 @@ pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize)
         ],
     )
     .map_err(sql_error)?;
+    // The limit is written into the text: bound, it re-plans every call.
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
     tx.execute_cached(
-        "DELETE FROM chime_runs WHERE job_id = ?1 AND seq NOT IN
-             (SELECT seq FROM chime_runs WHERE job_id = ?1 ORDER BY seq DESC LIMIT ?2)",
-        params![
-            record.job_id.as_str(),
-            i64::try_from(keep).unwrap_or(i64::MAX)
-        ],
+        &format!(
+            "DELETE FROM chime_runs WHERE job_id = ?1 AND seq NOT IN
+                 (SELECT seq FROM chime_runs WHERE job_id = ?1 ORDER BY seq DESC LIMIT {keep})"
+        ),
+        params![record.job_id.as_str()],
     )
     .map_err(sql_error)?;
     tx.commit().map_err(sql_error)

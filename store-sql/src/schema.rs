@@ -20,6 +20,22 @@
 //!                 record)                     -- the entry's JSON
 //! ```
 //!
+//! Version 3 moves what acquisitions write out of the wide job rows, so
+//! that claiming a batch rewrites a few contiguous pages instead of one
+//! page per job (W5 in BENCHMARKS.md):
+//!
+//! ```sql
+//! chime_jobs(id PRIMARY KEY, record, next_run_time, priority)
+//! chime_due(available_at, priority, id)       -- one row per job that can be handed out,
+//!                                             --   clustered in acquisition order
+//! chime_leases(id PRIMARY KEY, owner,         -- one row per leased job, and its next
+//!              expires, next_run_time)        --   run time when it was acquired
+//! ```
+//!
+//! A job's `chime_due` row is derived from the other two tables: its next
+//! run time, or for a leased job the later of that and the lease's expiry;
+//! no row while paused (see `due_index`).
+//!
 //! Instants are microseconds since the Unix epoch.
 
 use chime_core::{Error, ErrorKind, Result};
@@ -28,9 +44,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::queries::sql_error;
 
 /// The schema version this build creates and understands.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 0 -> 1
     "CREATE TABLE chime_jobs (
         id TEXT PRIMARY KEY NOT NULL,
@@ -65,6 +81,29 @@ const MIGRATIONS: [&str; 2] = [
     );
     CREATE INDEX chime_hand_offs_deadline ON chime_hand_offs (deadline);
     CREATE INDEX chime_hand_offs_owner ON chime_hand_offs (owner);",
+    // 2 -> 3: the due index and the leases leave the job rows.
+    "CREATE TABLE chime_due (
+        available_at INTEGER NOT NULL,
+        priority INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (available_at, priority DESC, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE chime_leases (
+        id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        expires INTEGER NOT NULL,
+        next_run_time INTEGER
+    ) WITHOUT ROWID;
+    INSERT INTO chime_due (available_at, priority, id)
+        SELECT available_at, priority, id FROM chime_jobs WHERE available_at IS NOT NULL;
+    INSERT INTO chime_leases (id, owner, expires, next_run_time)
+        SELECT id, lease_owner, lease_expires, lease_next FROM chime_jobs
+        WHERE lease_owner IS NOT NULL AND lease_expires IS NOT NULL;
+    DROP INDEX chime_jobs_due;
+    ALTER TABLE chime_jobs DROP COLUMN available_at;
+    ALTER TABLE chime_jobs DROP COLUMN lease_next;
+    ALTER TABLE chime_jobs DROP COLUMN lease_expires;
+    ALTER TABLE chime_jobs DROP COLUMN lease_owner;",
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`], refusing a newer one.

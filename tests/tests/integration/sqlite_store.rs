@@ -75,10 +75,11 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
         .unwrap();
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute(
-            "INSERT INTO chime_jobs (id, record, next_run_time, priority, available_at) VALUES ('mangled', '{\"version\":1,\"id\":\"mangled\"', ?1, 0, ?1)",
-            [at(5).timestamp_micros()],
-        )
+        .execute_batch(&format!(
+            "INSERT INTO chime_jobs (id, record, next_run_time, priority) VALUES ('mangled', '{{\"version\":1,\"id\":\"mangled\"', {at}, 0);
+             INSERT INTO chime_due (available_at, priority, id) VALUES ({at}, 0, 'mangled');",
+            at = at(5).timestamp_micros()
+        ))
         .unwrap();
     h.scheduler.start().await.unwrap();
     let event = h.wait_for(|e| matches!(e, Event::JobUnusable { .. })).await;
@@ -100,4 +101,155 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
     );
     let all = h.scheduler.list_jobs(&JobFilter::all()).await.unwrap();
     assert_eq!(all.len(), 1);
+}
+
+/// A schema-2 database (leases and the due time in the job rows) as a
+/// session-4 build left it: one job due, one leased by another process,
+/// one paused.
+fn plant_schema_2(path: &std::path::Path, jobs: &[(chime::job::Job, Option<(&str, i64)>)]) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE chime_schema (version INTEGER NOT NULL);
+         INSERT INTO chime_schema (version) VALUES (2);
+         CREATE TABLE chime_jobs (
+             id TEXT PRIMARY KEY NOT NULL, record TEXT NOT NULL, next_run_time INTEGER,
+             priority INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_expires INTEGER,
+             lease_next INTEGER, available_at INTEGER);
+         CREATE INDEX chime_jobs_due ON chime_jobs (available_at, priority DESC, id)
+             WHERE available_at IS NOT NULL;
+         CREATE TABLE chime_runs (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,
+             scheduled_run_time INTEGER NOT NULL, started_at INTEGER NOT NULL,
+             finished_at INTEGER NOT NULL, outcome TEXT NOT NULL, message TEXT);
+         CREATE INDEX chime_runs_job ON chime_runs (job_id, seq);
+         CREATE TABLE chime_hand_offs (
+             job_id TEXT NOT NULL, fire_time INTEGER NOT NULL, owner TEXT NOT NULL,
+             deadline INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (job_id, fire_time));",
+    )
+    .unwrap();
+    for (job, lease) in jobs {
+        let next = job.next_run_time.map(|t| t.timestamp_micros());
+        let (owner, expires) = match lease {
+            Some((owner, expires)) => (Some(*owner), Some(*expires)),
+            None => (None, None),
+        };
+        let available = match (next, expires) {
+            (Some(n), Some(e)) => Some(n.max(e)),
+            (n, _) => n,
+        };
+        conn.execute(
+            "INSERT INTO chime_jobs VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                job.id.as_str(),
+                job.to_record().unwrap(),
+                next,
+                owner,
+                expires,
+                owner.map(|_| next).flatten(),
+                available
+            ],
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    let job = |id: &str, paused: bool| {
+        let mut job = NewJob::new(
+            "t",
+            IntervalTrigger::seconds(60).unwrap().starting_at(at(10)),
+        )
+        .id(id)
+        .into_job(at(0), &Default::default(), chime::chrono_tz::UTC)
+        .unwrap();
+        if paused {
+            job.next_run_time = None;
+        }
+        job
+    };
+    let lease_expires = at(100).timestamp_micros();
+    plant_schema_2(
+        &path,
+        &[
+            (job("due", false), None),
+            (job("leased", false), Some(("other", lease_expires))),
+            (job("paused", true), None),
+        ],
+    );
+
+    let store = SqliteStore::open(&path).unwrap();
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT version FROM chime_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(store.list_jobs().await.unwrap().jobs.len(), 3);
+    assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(10)));
+
+    // Only the unleased, unpaused job is due; the other process keeps its lease.
+    let got = store
+        .acquire_due_jobs("me", at(20), 10, std::time::Duration::from_secs(1000))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["due"]);
+    let lost = store
+        .release_job("me", "leased", chime::store::Release::Remove)
+        .await
+        .unwrap_err();
+    assert_eq!(lost.kind(), ErrorKind::LeaseLost);
+    // The lease came through: its holder can still release the job.
+    let released = store
+        .release_job(
+            "other",
+            "leased",
+            chime::store::Release::Reschedule {
+                next_run_time: at(120),
+                trigger_time: at(120),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(released, chime::store::Released::Applied);
+    let due_at = |t| store.acquire_due_jobs("me", t, 10, std::time::Duration::from_secs(30));
+    assert!(due_at(at(119)).await.unwrap().jobs.is_empty());
+    let taken = due_at(at(120)).await.unwrap();
+    let ids: Vec<&str> = taken.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["leased"]);
+}
+
+#[tokio::test]
+async fn a_due_row_without_its_job_is_dropped_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let job = NewJob::new(
+        "t",
+        IntervalTrigger::seconds(60).unwrap().starting_at(at(10)),
+    )
+    .id("real")
+    .into_job(at(0), &Default::default(), chime::chrono_tz::UTC)
+    .unwrap();
+    store.add_job(job, false).await.unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO chime_due (available_at, priority, id) VALUES (?1, 0, 'ghost')",
+            [at(5).timestamp_micros()],
+        )
+        .unwrap();
+    assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(5)));
+
+    let got = store
+        .acquire_due_jobs("me", at(20), 10, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["real"]);
+    assert!(got.unreadable.is_empty());
+    // The stray row is gone: the earliest time is the leased job's expiry.
+    assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(50)));
 }

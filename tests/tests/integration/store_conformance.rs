@@ -69,10 +69,17 @@ impl StoreHarness for Sqlite {
         let conn = rusqlite::Connection::open(path).expect("second connection");
         let micros = record.next_run_time.map(|t| t.timestamp_micros());
         conn.execute(
-            "INSERT INTO chime_jobs (id, record, next_run_time, priority, available_at) VALUES (?1, ?2, ?3, 0, ?3)",
+            "INSERT INTO chime_jobs (id, record, next_run_time, priority) VALUES (?1, ?2, ?3, 0)",
             rusqlite::params![record.id, record.text, micros],
         )
         .expect("plant a raw row");
+        if let Some(micros) = micros {
+            conn.execute(
+                "INSERT INTO chime_due (available_at, priority, id) VALUES (?1, 0, ?2)",
+                rusqlite::params![micros, record.id],
+            )
+            .expect("plant its due row");
+        }
         true
     }
 }
