@@ -33,15 +33,15 @@ pub(crate) fn move_due(tx: &Transaction<'_>, id: &str, from: DuePlace, to: DuePl
     }
     if let Some((at, priority)) = from {
         tx.execute_cached(
-            "DELETE FROM chime_due WHERE available_at = ?1 AND priority = ?2 AND id = ?3",
-            params![at, priority, id],
+            "DELETE FROM chime_due WHERE available_at = ?1 AND neg_priority = ?2 AND id = ?3",
+            params![at, -priority, id],
         )
         .map_err(sql_error)?;
     }
     if let Some((at, priority)) = to {
         tx.execute_cached(
-            "INSERT INTO chime_due (available_at, priority, id) VALUES (?1, ?2, ?3)",
-            params![at, priority, id],
+            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
+            params![at, -priority, id],
         )
         .map_err(sql_error)?;
     }
@@ -118,14 +118,54 @@ pub(crate) fn job_place(tx: &Transaction<'_>, id: &str) -> Result<Option<JobPlac
     }))
 }
 
-/// Records (or takes over) the lease on job `id`.
-pub(crate) fn set_lease(tx: &Transaction<'_>, id: &str, lease: &Lease) -> Result<()> {
+/// One acquired job: its due row before the claim, and its next run time.
+pub(crate) struct Claim {
+    /// The due row's available time.
+    pub available_at: i64,
+    /// The due row's `neg_priority`.
+    pub neg_priority: i64,
+    /// The job.
+    pub id: String,
+    /// The job's next run time column.
+    pub next_run_time: Option<i64>,
+    /// The job row is gone (a stray due row): it is dropped, not leased.
+    pub gone: bool,
+}
+
+/// Leases the `claims` (the first due rows in key order, up to and
+/// including the last one) to `owner` until `expires`: the claimed rows
+/// are cut from the front of `chime_due` as one key range, then each is
+/// re-inserted at its leased place and its lease written (taking over
+/// one that lapsed). Claims whose job row is gone only lose their due row.
+pub(crate) fn claim_batch(
+    tx: &Transaction<'_>,
+    claims: &[Claim],
+    owner: &str,
+    expires: i64,
+) -> Result<()> {
+    let Some(last) = claims.last() else {
+        return Ok(());
+    };
     tx.execute_cached(
-        "INSERT OR REPLACE INTO chime_leases (id, owner, expires, next_run_time)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![id, lease.owner, lease.expires, lease.next_run_time],
+        "DELETE FROM chime_due WHERE (available_at, neg_priority, id) <= (?1, ?2, ?3)",
+        params![last.available_at, last.neg_priority, last.id],
     )
     .map_err(sql_error)?;
+    for claim in claims.iter().filter(|claim| !claim.gone) {
+        if let Some(at) = due_at(claim.next_run_time, Some(expires)) {
+            tx.execute_cached(
+                "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
+                params![at, claim.neg_priority, claim.id],
+            )
+            .map_err(sql_error)?;
+        }
+        tx.execute_cached(
+            "INSERT OR REPLACE INTO chime_leases (id, owner, expires, next_run_time)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![claim.id, owner, expires, claim.next_run_time],
+        )
+        .map_err(sql_error)?;
+    }
     Ok(())
 }
 

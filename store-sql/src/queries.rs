@@ -12,7 +12,7 @@ use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
 
-use crate::due_index::{clear_lease, due_at, job_place, move_due, set_lease, JobPlace, Lease};
+use crate::due_index::{claim_batch, clear_lease, job_place, move_due, Claim, JobPlace};
 use crate::time_column::{from_column, to_column};
 
 /// An SQLite failure as a store error; busy/locked/IO errors are temporary.
@@ -223,8 +223,7 @@ pub(crate) fn remove_all_jobs(conn: &mut Connection) -> Result<()> {
 pub(crate) fn earliest_next_run_time(conn: &mut Connection) -> Result<Option<DateTime<Utc>>> {
     let micros: Option<i64> = conn
         .query_row_cached(
-            "SELECT available_at FROM chime_due
-             ORDER BY available_at, priority DESC, id LIMIT 1",
+            "SELECT available_at FROM chime_due ORDER BY available_at LIMIT 1",
             [],
             |r| r.get(0),
         )
@@ -258,10 +257,6 @@ fn literal_limit(limit: usize) -> usize {
         .min(i64::MAX as usize)
 }
 
-/// A due row and what the acquisition needs of its job (`None`: the job
-/// row is missing, and the due row is dropped).
-type DueRow = (i64, i64, String, Option<(String, Option<i64>)>);
-
 pub(crate) fn acquire_due_jobs(
     conn: &mut Connection,
     owner: &str,
@@ -272,53 +267,46 @@ pub(crate) fn acquire_due_jobs(
     let now = now.timestamp_micros();
     let expires = to_column(lease_expires);
     let tx = immediate(conn)?;
-    let due: Vec<DueRow> = {
+    let mut claims = Vec::new();
+    let mut texts = Vec::new();
+    {
         let mut stmt = tx
             .prepare_cached(&format!(
-                "SELECT d.available_at, d.priority, d.id, j.record, j.next_run_time
+                "SELECT d.available_at, d.neg_priority, d.id, j.record, j.next_run_time
                  FROM chime_due d LEFT JOIN chime_jobs j ON j.id = d.id
                  WHERE d.available_at <= ?1
-                 ORDER BY d.available_at, d.priority DESC, d.id
+                 ORDER BY d.available_at, d.neg_priority, d.id
                  LIMIT {}",
                 literal_limit(limit)
             ))
             .map_err(sql_error)?;
-        let rows = stmt
-            .query_map(params![now], |r| {
-                let record: Option<String> = r.get(3)?;
-                let job = match record {
-                    Some(record) => Some((record, r.get(4)?)),
-                    None => None,
-                };
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, job))
-            })
-            .map_err(sql_error)?;
-        rows.take(limit)
-            .collect::<rusqlite::Result<_>>()
-            .map_err(sql_error)?
-    };
-    let mut leased = Vec::with_capacity(due.len());
-    for (available_at, priority, id, job) in due {
-        let Some((text, next_run_time)) = job else {
-            tracing::warn!(job_id = %id, "dropping a due entry whose job row is gone");
-            move_due(&tx, &id, Some((available_at, priority)), None)?;
-            continue;
-        };
-        let lease = Lease {
-            owner: owner.to_owned(),
-            expires,
-            next_run_time,
-        };
-        set_lease(&tx, &id, &lease)?;
-        let place = due_at(next_run_time, Some(expires)).map(|at| (at, priority));
-        move_due(&tx, &id, Some((available_at, priority)), place)?;
-        leased.push((id, text));
+        let mut rows = stmt.query([now]).map_err(sql_error)?;
+        while claims.len() < limit {
+            let Some(row) = rows.next().map_err(sql_error)? else {
+                break;
+            };
+            let text: Option<String> = row.get(3).map_err(sql_error)?;
+            let claim = Claim {
+                available_at: row.get(0).map_err(sql_error)?,
+                neg_priority: row.get(1).map_err(sql_error)?,
+                id: row.get(2).map_err(sql_error)?,
+                next_run_time: row.get(4).map_err(sql_error)?,
+                gone: text.is_none(),
+            };
+            if claim.gone {
+                tracing::warn!(job_id = %claim.id, "dropping a due entry whose job row is gone");
+            }
+            texts.push(text);
+            claims.push(claim);
+        }
     }
+    claim_batch(&tx, &claims, owner, expires)?;
     tx.commit().map_err(sql_error)?;
     // Decoded after the commit: other processes wait for the write lock.
     let mut acquired = AcquiredJobs::default();
-    for (id, text) in leased {
-        match decode(&id, &text) {
+    for (claim, text) in claims.iter().zip(texts) {
+        let Some(text) = text else { continue };
+        match decode(&claim.id, &text) {
             Ok(job) => acquired.jobs.push(job),
             Err(u) => acquired.unreadable.push(u),
         }

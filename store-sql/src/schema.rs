@@ -26,8 +26,9 @@
 //!
 //! ```sql
 //! chime_jobs(id PRIMARY KEY, record, next_run_time, priority)
-//! chime_due(available_at, priority, id)       -- one row per job that can be handed out,
+//! chime_due(available_at, neg_priority, id)   -- one row per job that can be handed out,
 //!                                             --   clustered in acquisition order
+//!                                             --   (-priority: higher first, all ascending)
 //! chime_leases(id PRIMARY KEY, owner,         -- one row per leased job, and its next
 //!              expires, next_run_time)        --   run time when it was acquired
 //! ```
@@ -84,9 +85,9 @@ const MIGRATIONS: [&str; 3] = [
     // 2 -> 3: the due index and the leases leave the job rows.
     "CREATE TABLE chime_due (
         available_at INTEGER NOT NULL,
-        priority INTEGER NOT NULL,
+        neg_priority INTEGER NOT NULL,
         id TEXT NOT NULL,
-        PRIMARY KEY (available_at, priority DESC, id)
+        PRIMARY KEY (available_at, neg_priority, id)
     ) WITHOUT ROWID;
     CREATE TABLE chime_leases (
         id TEXT PRIMARY KEY NOT NULL,
@@ -94,8 +95,8 @@ const MIGRATIONS: [&str; 3] = [
         expires INTEGER NOT NULL,
         next_run_time INTEGER
     ) WITHOUT ROWID;
-    INSERT INTO chime_due (available_at, priority, id)
-        SELECT available_at, priority, id FROM chime_jobs WHERE available_at IS NOT NULL;
+    INSERT INTO chime_due (available_at, neg_priority, id)
+        SELECT available_at, -priority, id FROM chime_jobs WHERE available_at IS NOT NULL;
     INSERT INTO chime_leases (id, owner, expires, next_run_time)
         SELECT id, lease_owner, lease_expires, lease_next FROM chime_jobs
         WHERE lease_owner IS NOT NULL AND lease_expires IS NOT NULL;

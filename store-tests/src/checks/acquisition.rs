@@ -83,6 +83,26 @@ pub async fn acquire_due_jobs_order_and_limit(harness: &dyn StoreHarness) {
         .expect("acquire")
         .jobs
         .is_empty());
+
+    // A batch that ends among jobs of the same time and priority leaves
+    // the rest for the next batch.
+    let ties = ["tie-a", "tie-b", "tie-c"].map(|id| sample_job(id, Some(at(30)), 0));
+    store.add_jobs(ties.to_vec(), false).await.expect("add");
+    let mut taken: Vec<String> = Vec::new();
+    for (limit, expected) in [(2, 2), (2, 1), (2, 0)] {
+        let batch = store
+            .acquire_due_jobs("A", at(30), limit, LEASE)
+            .await
+            .expect("acquire");
+        assert_eq!(
+            batch.jobs.len(),
+            expected,
+            "batch of {limit} after {taken:?}"
+        );
+        taken.extend(batch.jobs.iter().map(|j| j.id.to_string()));
+    }
+    taken.sort();
+    assert_eq!(taken, ["tie-a", "tie-b", "tie-c"], "each tie once");
 }
 
 /// A job leased by one owner is handed to no other until the lease expires;

@@ -77,7 +77,7 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
         .unwrap()
         .execute_batch(&format!(
             "INSERT INTO chime_jobs (id, record, next_run_time, priority) VALUES ('mangled', '{{\"version\":1,\"id\":\"mangled\"', {at}, 0);
-             INSERT INTO chime_due (available_at, priority, id) VALUES ({at}, 0, 'mangled');",
+             INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({at}, 0, 'mangled');",
             at = at(5).timestamp_micros()
         ))
         .unwrap();
@@ -237,7 +237,7 @@ async fn a_due_row_without_its_job_is_dropped_not_an_error() {
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute(
-            "INSERT INTO chime_due (available_at, priority, id) VALUES (?1, 0, 'ghost')",
+            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, 0, 'ghost')",
             [at(5).timestamp_micros()],
         )
         .unwrap();

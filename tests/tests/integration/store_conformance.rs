@@ -75,7 +75,7 @@ impl StoreHarness for Sqlite {
         .expect("plant a raw row");
         if let Some(micros) = micros {
             conn.execute(
-                "INSERT INTO chime_due (available_at, priority, id) VALUES (?1, 0, ?2)",
+                "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, 0, ?2)",
                 rusqlite::params![micros, record.id],
             )
             .expect("plant its due row");
