@@ -291,6 +291,45 @@ async fn shutdown_cancels_jobs_still_running_at_the_deadline() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn shutdown_does_not_start_a_run_queued_behind_a_cancelled_one() {
+    let mut h = builder_with(|b| b.executor("single", TokioExecutor::new(1)));
+    h.scheduler.start().await.unwrap();
+    // "endless" holds the executor's only slot; "queued" waits for it.
+    for (id, task, due) in [("endless", "sleep", at(1)), ("queued", "record", at(2))] {
+        h.scheduler
+            .add_job(
+                NewJob::new(task, DateTrigger::new(due))
+                    .id(id)
+                    .args(100_000)
+                    .executor("single"),
+            )
+            .await
+            .unwrap();
+    }
+    h.wait_for(|e| matches!(e, Event::JobSubmitted { job_id, .. } if job_id == "queued"))
+        .await;
+    h.scheduler
+        .shutdown_with_timeout(Duration::from_secs(5))
+        .await
+        .unwrap();
+    // Cancelling "endless" frees the slot, but "queued" must not take it.
+    assert!(h.fires("queued").is_empty(), "a run started after shutdown");
+    let mut cancelled = Vec::new();
+    while cancelled.len() < 2 {
+        if let Event::JobError {
+            job_id,
+            outcome: RunOutcome::Cancelled,
+            ..
+        } = h.wait_for(|e| matches!(e, Event::JobError { .. })).await
+        {
+            cancelled.push(job_id);
+        }
+    }
+    cancelled.sort();
+    assert_eq!(cancelled, ["endless", "queued"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn shutdown_from_inside_a_job_does_not_deadlock() {
     let mut h = builder_with(|b| {
         b.task_async("stopper", |ctx: TaskContext, _: ()| async move {
