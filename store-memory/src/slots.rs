@@ -32,7 +32,8 @@ fn id_at(entries: &[Option<Entry>], slot: u32) -> Option<&str> {
 }
 
 impl Slots {
-    fn slot_of(&self, id: &str) -> Option<u32> {
+    /// The slot job `id` is in.
+    pub fn slot_of(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         let entries = &self.entries;
         self.by_id
@@ -45,17 +46,22 @@ impl Slots {
         self.entries.get(slot as usize)?.as_ref()
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
-        let slot = self.slot_of(id)?;
-        self.entries.get_mut(slot as usize)?.as_mut()
-    }
-
     pub fn contains(&self, id: &str) -> bool {
         self.slot_of(id).is_some()
     }
 
-    /// Adds an entry whose id is not in the slots yet.
-    pub fn insert(&mut self, entry: Entry) -> Result<(), SlotsFull> {
+    /// The entry in `slot`.
+    pub fn at(&self, slot: u32) -> Option<&Entry> {
+        self.entries.get(slot as usize)?.as_ref()
+    }
+
+    /// The entry in `slot`, to change (not its id).
+    pub fn at_mut(&mut self, slot: u32) -> Option<&mut Entry> {
+        self.entries.get_mut(slot as usize)?.as_mut()
+    }
+
+    /// Adds an entry whose id is not in the slots yet; returns its slot.
+    pub fn insert(&mut self, entry: Entry) -> Result<u32, SlotsFull> {
         let hash = self.hasher.hash_one(entry.job.id().as_str());
         let slot = match self.free.pop() {
             Some(slot) => match self.entries.get_mut(slot as usize) {
@@ -80,10 +86,11 @@ impl Slots {
         by_id.insert_unique(hash, slot, |&slot| {
             hasher.hash_one(id_at(entries, slot).unwrap_or_default())
         });
-        Ok(())
+        Ok(slot)
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Entry> {
+    /// Takes job `id` out; returns its slot (free now) and entry.
+    pub fn remove(&mut self, id: &str) -> Option<(u32, Entry)> {
         let hash = self.hasher.hash_one(id);
         let entries = &self.entries;
         let found = self
@@ -91,9 +98,9 @@ impl Slots {
             .find_entry(hash, |&slot| id_at(entries, slot) == Some(id))
             .ok()?;
         let (slot, _) = found.remove();
-        let entry = self.entries.get_mut(slot as usize)?.take();
+        let entry = self.entries.get_mut(slot as usize)?.take()?;
         self.free.push(slot);
-        entry
+        Some((slot, entry))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
@@ -135,7 +142,7 @@ mod tests {
         for i in (0..5_000).step_by(2) {
             let removed = slots.remove(&format!("job-{i}"));
             assert_eq!(
-                removed.map(|e| e.job.id().to_string()),
+                removed.map(|(_, e)| e.job.id().to_string()),
                 Some(format!("job-{i}"))
             );
         }
@@ -149,7 +156,7 @@ mod tests {
         assert_eq!(slots.get("new").map(|e| e.job.id().as_str()), Some("new"));
         assert!(slots.get("job-4998").is_none());
         let later = "2030-01-01T00:00:00Z".parse().ok();
-        if let Some(e) = slots.get_mut("job-1") {
+        if let Some(e) = slots.slot_of("job-1").and_then(|slot| slots.at_mut(slot)) {
             e.job.set_next_run_time(later);
         }
         assert_eq!(

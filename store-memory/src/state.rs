@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use chime_core::job::{Job, PackedJob};
+use chime_core::store::index_micros;
 use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
@@ -12,9 +13,13 @@ use crate::slots::{Slots, SlotsFull};
 use crate::specs::Specs;
 
 /// Index key: when the job can next be acquired, then higher priority
-/// first, then id (the job's own id: the index key and the stored job
-/// share one allocation).
-pub(crate) type DueKey = (DateTime<Utc>, Reverse<i32>, ArcStr);
+/// first, then the job's slot (see [`Slots`]). A slot number rather than
+/// the id: comparing ids read each id's heap string, a cache miss per
+/// comparison among the many jobs due at one instant (at a million jobs,
+/// a fifth of the time to add one). The time is in whole microseconds,
+/// rounded up ([`index_micros`]: never early), so that a key is 16 bytes
+/// (a `DateTime` takes 12 and would make it 20).
+pub(crate) type DueKey = (i64, Reverse<i32>, u32);
 
 /// A lease, boxed in its entry: most jobs are not leased most of the time,
 /// and an inline lease would cost every job its size.
@@ -43,13 +48,13 @@ impl Entry {
 
     /// When the job can next be acquired: its next run time, or later while
     /// leased; `None` when paused.
-    fn due_at(&self) -> Option<(DateTime<Utc>, Reverse<i32>)> {
+    fn due_at(&self) -> Option<(i64, Reverse<i32>)> {
         let next = self.job.next_run_time()?;
         let at = match &self.lease {
             Some(lease) => next.max(lease.expires_at),
             None => next,
         };
-        Some((at, Reverse(self.job.priority())))
+        Some((index_micros(at), Reverse(self.job.priority())))
     }
 }
 
@@ -72,15 +77,16 @@ impl State {
         let (job, spec) = PackedJob::pack(job);
         let spec = self.specs.share(spec)?;
         let entry = Entry::new(job, spec, lease);
-        let due = entry
-            .due_at()
-            .map(|(at, priority)| (at, priority, entry.job.id().clone()));
-        if let Err(full) = self.jobs.insert(entry) {
-            self.specs.forget(spec);
-            return Err(full);
-        }
-        if let Some(key) = due {
-            self.due.insert(key);
+        let due = entry.due_at();
+        let slot = match self.jobs.insert(entry) {
+            Ok(slot) => slot,
+            Err(full) => {
+                self.specs.forget(spec);
+                return Err(full);
+            }
+        };
+        if let Some((at, priority)) = due {
+            self.due.insert((at, priority, slot));
         }
         Ok(())
     }
@@ -88,9 +94,9 @@ impl State {
     /// Removes a job, keeping the index in step; returns its lease, if it
     /// was there.
     pub fn take(&mut self, id: &str) -> Option<Option<Box<Lease>>> {
-        let entry = self.jobs.remove(id)?;
+        let (slot, entry) = self.jobs.remove(id)?;
         if let Some((at, priority)) = entry.due_at() {
-            self.due.remove(&(at, priority, entry.job.id().clone()));
+            self.due.remove(&(at, priority, slot));
         }
         self.specs.forget(entry.spec);
         Some(entry.lease)
@@ -98,7 +104,12 @@ impl State {
 
     /// The job `id` as a [`Job`].
     pub fn job(&self, id: &str) -> Option<Job> {
-        self.unpack(self.jobs.get(id)?)
+        self.job_at(self.jobs.slot_of(id)?)
+    }
+
+    /// The job in `slot` as a [`Job`].
+    pub fn job_at(&self, slot: u32) -> Option<Job> {
+        self.unpack(self.jobs.at(slot)?)
     }
 
     /// Every job, in no particular order.
@@ -115,20 +126,27 @@ impl State {
     /// index if its due position changed; the job's id must stay the same.
     /// Returns whether there is such a job.
     pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Entry)) -> bool {
+        match self.jobs.slot_of(id) {
+            Some(slot) => self.update_at(slot, change),
+            None => false,
+        }
+    }
+
+    /// [`State::update`] of the job in `slot`.
+    pub fn update_at(&mut self, slot: u32, change: impl FnOnce(&mut Entry)) -> bool {
         let State { jobs, due, .. } = self;
-        let Some(entry) = jobs.get_mut(id) else {
+        let Some(entry) = jobs.at_mut(slot) else {
             return false;
         };
-        let key = entry.job.id().clone();
         let before = entry.due_at();
         change(entry);
         let after = entry.due_at();
         if before != after {
             if let Some((at, priority)) = before {
-                due.remove(&(at, priority, key.clone()));
+                due.remove(&(at, priority, slot));
             }
             if let Some((at, priority)) = after {
-                due.insert((at, priority, key));
+                due.insert((at, priority, slot));
             }
         }
         true

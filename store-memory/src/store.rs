@@ -190,7 +190,11 @@ impl JobStore for MemoryStore {
     }
 
     async fn earliest_next_run_time(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.state().due.first().map(|(at, _, _)| *at))
+        Ok(self
+            .state()
+            .due
+            .first()
+            .and_then(|(at, _, _)| DateTime::from_timestamp_micros(*at)))
     }
 
     async fn acquire_due_jobs(
@@ -206,24 +210,25 @@ impl JobStore for MemoryStore {
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut state = self.state();
-        let due_ids: Vec<ArcStr> = state
+        let now = now.timestamp_micros();
+        let due_slots: Vec<u32> = state
             .due
             .iter()
             .take_while(|(at, _, _)| *at <= now)
             .take(limit)
-            .map(|(_, _, id)| id.clone())
+            .map(|(_, _, slot)| *slot)
             .collect();
         let owner = ArcStr::from(owner);
-        let mut jobs = Vec::with_capacity(due_ids.len());
-        for id in due_ids {
-            let leased = state.update(&id, |entry| {
+        let mut jobs = Vec::with_capacity(due_slots.len());
+        for slot in due_slots {
+            let leased = state.update_at(slot, |entry| {
                 entry.lease = Some(Box::new(Lease {
                     owner: owner.clone(),
                     expires_at,
                     acquired_next: entry.job.next_run_time(),
                 }));
             });
-            if let Some(job) = leased.then(|| state.job(&id)).flatten() {
+            if let Some(job) = leased.then(|| state.job_at(slot)).flatten() {
                 jobs.push(job);
             }
         }
