@@ -15,10 +15,19 @@ pub(crate) const MIN_YEAR: u32 = 1970;
 /// Largest year any schedule can fire in; the search gives up after it.
 pub(crate) const MAX_YEAR: u32 = 9999;
 
-/// Bits `v` for every value `v` in `start..=end` stepping by `step`.
+/// Bits `v` for every value `v` in `start..=end` stepping by `step`
+/// (values above 63 are left out).
 pub(crate) fn range_bits(start: u32, end: u32, step: u32) -> u64 {
+    if step <= 1 {
+        // Contiguous: two shifts, not a loop (a crontab parse asks for the
+        // days of 28 month shapes twice each).
+        if start > end || start > 63 {
+            return 0;
+        }
+        let upto = u64::MAX >> (63 - end.min(63));
+        return upto & (u64::MAX << start);
+    }
     let mut bits = 0u64;
-    let step = step.max(1);
     let mut v = start;
     while v <= end && v < 64 {
         bits |= 1u64 << v;
@@ -126,6 +135,16 @@ pub(crate) struct DaySet {
 }
 
 impl DaySet {
+    /// Whether the days it selects depend on the weekday a month starts on.
+    fn follows_weekdays(&self) -> bool {
+        self.weekdays != ALL_WEEKDAYS
+            && (self.weekdays != 0
+                || self.last_weekday
+                || self.nearest_weekday != 0
+                || self.last_of_weekday != 0
+                || self.nth_weekday.iter().any(|&set| set != 0))
+    }
+
     /// Bitset (bits 1..=len) of the days this set selects in a month of `len`
     /// days whose first day is weekday `wd1` (0 = Sunday).
     pub fn month_mask(&self, len: u32, wd1: u32) -> u64 {
@@ -223,6 +242,13 @@ impl MonthMasks {
         for (wd1, row) in table.iter_mut().enumerate() {
             for (i, mask) in row.iter_mut().enumerate() {
                 *mask = rule.mask_without_weeks(28 + i as u32, wd1 as u32);
+            }
+            if !rule.dom.follows_weekdays() && !rule.dow.follows_weekdays() {
+                // The same days whatever weekday a month starts on (most
+                // crontabs): one row serves all seven.
+                let first = *row;
+                table = [first; 7];
+                break;
             }
         }
         MonthMasks(table)
@@ -560,5 +586,78 @@ mod tests {
         assert_eq!(ys.next(2001), Some(2007));
         assert_eq!(ys.next(2099), None);
         assert_eq!(YearSet::All.next(10000), None);
+    }
+
+    #[test]
+    fn contiguous_range_bits_match_stepping_one_value_at_a_time() {
+        for start in 0..70u32 {
+            for end in 0..70u32 {
+                let mut stepped = 0u64;
+                for v in start..=end.min(63) {
+                    stepped |= 1u64 << v;
+                }
+                assert_eq!(range_bits(start, end, 1), stepped, "{start}..={end}");
+                assert_eq!(range_bits(start, end, 0), stepped, "{start}..={end} step 0");
+            }
+        }
+    }
+
+    #[test]
+    fn month_masks_shared_across_weekdays_only_when_no_part_follows_them() {
+        let plain = |days: u64| DaySet {
+            days,
+            ..DaySet::default()
+        };
+        let all_days = DaySet {
+            weekdays: ALL_WEEKDAYS,
+            ..DaySet::default()
+        };
+        let parts = [
+            all_days.clone(),
+            plain(1 << 15),
+            DaySet {
+                last_day: true,
+                ..plain(1 << 1)
+            },
+            DaySet {
+                last_weekday: true,
+                ..DaySet::default()
+            },
+            DaySet {
+                nearest_weekday: 1 << 1,
+                ..DaySet::default()
+            },
+            DaySet {
+                weekdays: 1 << 5,
+                ..DaySet::default()
+            },
+            DaySet {
+                last_of_weekday: 1 << 5,
+                ..DaySet::default()
+            },
+            DaySet {
+                nth_weekday: [0, 0, 1 << 2, 0, 0],
+                ..DaySet::default()
+            },
+        ];
+        for dom in &parts {
+            for dow in &parts {
+                for combine in [DayCombine::And, DayCombine::Or] {
+                    let rule = DayRule {
+                        dom: dom.clone(),
+                        dow: dow.clone(),
+                        combine,
+                        weeks: None,
+                    };
+                    let mut full = [[0u64; 4]; 7];
+                    for (wd1, row) in full.iter_mut().enumerate() {
+                        for (i, mask) in row.iter_mut().enumerate() {
+                            *mask = rule.mask_without_weeks(28 + i as u32, wd1 as u32);
+                        }
+                    }
+                    assert_eq!(MonthMasks::new(&rule).0, full, "{rule:?}");
+                }
+            }
+        }
     }
 }
