@@ -145,7 +145,7 @@ fn plant_schema_2(path: &std::path::Path, jobs: &[(chime::job::Job, Option<(&str
                 next,
                 owner,
                 expires,
-                owner.map(|_| next).flatten(),
+                owner.and(next),
                 available
             ],
         )
