@@ -103,6 +103,31 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
     assert_eq!(all.len(), 1);
 }
 
+/// A job every 60 s from 10 s past the test epoch.
+fn every_minute_from_10(id: &str) -> chime::job::Job {
+    NewJob::new(
+        "t",
+        IntervalTrigger::seconds(60).unwrap().starting_at(at(10)),
+    )
+    .id(id)
+    .into_job(at(0), &Default::default(), chime::chrono_tz::UTC)
+    .unwrap()
+}
+
+/// The ids `acquire_due_jobs("me", now, 10, lease)` hands out.
+async fn acquired_ids(
+    store: &SqliteStore,
+    now: chime::chrono::DateTime<chime::chrono::Utc>,
+    lease_secs: u64,
+) -> Vec<String> {
+    let got = store
+        .acquire_due_jobs("me", now, 10, std::time::Duration::from_secs(lease_secs))
+        .await
+        .unwrap();
+    assert!(got.unreadable.is_empty(), "{:?}", got.unreadable);
+    got.jobs.iter().map(|j| j.id.to_string()).collect()
+}
+
 /// A schema-2 database (leases and the due time in the job rows) as a
 /// session-4 build left it: one job due, one leased by another process,
 /// one paused.
@@ -158,13 +183,7 @@ async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.db");
     let job = |id: &str, paused: bool| {
-        let mut job = NewJob::new(
-            "t",
-            IntervalTrigger::seconds(60).unwrap().starting_at(at(10)),
-        )
-        .id(id)
-        .into_job(at(0), &Default::default(), chime::chrono_tz::UTC)
-        .unwrap();
+        let mut job = every_minute_from_10(id);
         if paused {
             job.next_run_time = None;
         }
@@ -190,12 +209,7 @@ async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(10)));
 
     // Only the unleased, unpaused job is due; the other process keeps its lease.
-    let got = store
-        .acquire_due_jobs("me", at(20), 10, std::time::Duration::from_secs(1000))
-        .await
-        .unwrap();
-    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
-    assert_eq!(ids, ["due"]);
+    assert_eq!(acquired_ids(&store, at(20), 1000).await, ["due"]);
     let lost = store
         .release_job("me", "leased", chime::store::Release::Remove)
         .await
@@ -214,11 +228,8 @@ async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
         .await
         .unwrap();
     assert_eq!(released, chime::store::Released::Applied);
-    let due_at = |t| store.acquire_due_jobs("me", t, 10, std::time::Duration::from_secs(30));
-    assert!(due_at(at(119)).await.unwrap().jobs.is_empty());
-    let taken = due_at(at(120)).await.unwrap();
-    let ids: Vec<&str> = taken.jobs.iter().map(|j| j.id.as_str()).collect();
-    assert_eq!(ids, ["leased"]);
+    assert!(acquired_ids(&store, at(119), 30).await.is_empty());
+    assert_eq!(acquired_ids(&store, at(120), 30).await, ["leased"]);
 }
 
 #[tokio::test]
@@ -226,14 +237,10 @@ async fn a_due_row_without_its_job_is_dropped_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");
     let store = SqliteStore::open(&path).unwrap();
-    let job = NewJob::new(
-        "t",
-        IntervalTrigger::seconds(60).unwrap().starting_at(at(10)),
-    )
-    .id("real")
-    .into_job(at(0), &Default::default(), chime::chrono_tz::UTC)
-    .unwrap();
-    store.add_job(job, false).await.unwrap();
+    store
+        .add_job(every_minute_from_10("real"), false)
+        .await
+        .unwrap();
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute(
@@ -243,13 +250,7 @@ async fn a_due_row_without_its_job_is_dropped_not_an_error() {
         .unwrap();
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(5)));
 
-    let got = store
-        .acquire_due_jobs("me", at(20), 10, std::time::Duration::from_secs(30))
-        .await
-        .unwrap();
-    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
-    assert_eq!(ids, ["real"]);
-    assert!(got.unreadable.is_empty());
+    assert_eq!(acquired_ids(&store, at(20), 30).await, ["real"]);
     // The stray row is gone: the earliest time is the leased job's expiry.
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(50)));
 }
