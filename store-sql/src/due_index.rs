@@ -27,6 +27,8 @@ pub(crate) fn due_at(next_run_time: Option<i64>, lease_expires: Option<i64>) -> 
 pub(crate) type DuePlace = Option<(i64, i64)>;
 
 /// Moves job `id`'s due row from `from` to `to` (either may be absent).
+/// A row already at `to` can only be this job's own (the key holds the
+/// id), so it is replaced rather than failing the write.
 pub(crate) fn move_due(tx: &Transaction<'_>, id: &str, from: DuePlace, to: DuePlace) -> Result<()> {
     if from == to {
         return Ok(());
@@ -40,7 +42,7 @@ pub(crate) fn move_due(tx: &Transaction<'_>, id: &str, from: DuePlace, to: DuePl
     }
     if let Some((at, priority)) = to {
         tx.execute_cached(
-            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
+            "INSERT OR REPLACE INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
             params![at, -priority, id],
         )
         .map_err(sql_error)?;
@@ -128,15 +130,16 @@ pub(crate) struct Claim {
     pub id: String,
     /// The job's next run time column.
     pub next_run_time: Option<i64>,
-    /// The job row is gone (a stray due row): it is dropped, not leased.
-    pub gone: bool,
+    /// The row is not the job's (its job row is gone, or the job's state
+    /// puts it elsewhere): it is dropped, not leased.
+    pub stale: bool,
 }
 
 /// Leases the `claims` (the first due rows in key order, up to and
 /// including the last one) to `owner` until `expires`: the claimed rows
 /// are cut from the front of `chime_due` as one key range, then each is
 /// re-inserted at its leased place and its lease written (taking over
-/// one that lapsed). Claims whose job row is gone only lose their due row.
+/// one that lapsed). Stale claims only lose their due row.
 pub(crate) fn claim_batch(
     tx: &Transaction<'_>,
     claims: &[Claim],
@@ -151,10 +154,10 @@ pub(crate) fn claim_batch(
         params![last.available_at, last.neg_priority, last.id],
     )
     .map_err(sql_error)?;
-    for claim in claims.iter().filter(|claim| !claim.gone) {
+    for claim in claims.iter().filter(|claim| !claim.stale) {
         if let Some(at) = due_at(claim.next_run_time, Some(expires)) {
             tx.execute_cached(
-                "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
                 params![at, claim.neg_priority, claim.id],
             )
             .map_err(sql_error)?;

@@ -12,7 +12,7 @@ use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
 
-use crate::due_index::{claim_batch, clear_lease, job_place, move_due, Claim, JobPlace};
+use crate::due_index::{claim_batch, clear_lease, due_at, job_place, move_due, Claim, JobPlace};
 use crate::time_column::{from_column, to_column};
 
 /// An SQLite failure as a store error; busy/locked/IO errors are temporary.
@@ -74,12 +74,12 @@ fn insert(tx: &Transaction<'_>, job: &Job, replace: bool) -> Result<()> {
                     .with_job(&job.id),
             );
         }
-        // A replacement starts afresh: unleased, at its own next run time.
         move_due(tx, &job.id, old.due(), None)?;
-        if old.lease.is_some() {
-            clear_lease(tx, &job.id)?;
-        }
     }
+    // A new or replacing job starts unleased, at its own next run time; a
+    // lease row left without its job (a schema-2 process removing one
+    // after the migration) must not pass to a new job of that id.
+    clear_lease(tx, &job.id)?;
     let next = job.next_run_time.map(to_column);
     tx.execute_cached(
         "INSERT OR REPLACE INTO chime_jobs (id, record, next_run_time, priority)
@@ -272,8 +272,10 @@ pub(crate) fn acquire_due_jobs(
     {
         let mut stmt = tx
             .prepare_cached(&format!(
-                "SELECT d.available_at, d.neg_priority, d.id, j.record, j.next_run_time
+                "SELECT d.available_at, d.neg_priority, d.id, j.record, j.next_run_time,
+                        j.priority, l.expires
                  FROM chime_due d LEFT JOIN chime_jobs j ON j.id = d.id
+                     LEFT JOIN chime_leases l ON l.id = d.id
                  WHERE d.available_at <= ?1
                  ORDER BY d.available_at, d.neg_priority, d.id
                  LIMIT {}",
@@ -286,17 +288,32 @@ pub(crate) fn acquire_due_jobs(
                 break;
             };
             let text: Option<String> = row.get(3).map_err(sql_error)?;
-            let claim = Claim {
+            let place = JobPlace {
+                next_run_time: row.get(4).map_err(sql_error)?,
+                priority: row
+                    .get::<_, Option<i64>>(5)
+                    .map_err(sql_error)?
+                    .unwrap_or(0),
+                lease: None,
+            };
+            let lease_expires: Option<i64> = row.get(6).map_err(sql_error)?;
+            let mut claim = Claim {
                 available_at: row.get(0).map_err(sql_error)?,
                 neg_priority: row.get(1).map_err(sql_error)?,
                 id: row.get(2).map_err(sql_error)?,
-                next_run_time: row.get(4).map_err(sql_error)?,
-                gone: text.is_none(),
+                next_run_time: place.next_run_time,
+                stale: false,
             };
-            if claim.gone {
-                tracing::warn!(job_id = %claim.id, "dropping a due entry whose job row is gone");
+            // The row must be where the job's own state puts it; any other
+            // (its job gone, or a second row for one job) is dropped.
+            let expected =
+                due_at(place.next_run_time, lease_expires).map(|at| (at, -place.priority));
+            claim.stale =
+                text.is_none() || expected != Some((claim.available_at, claim.neg_priority));
+            if claim.stale {
+                tracing::warn!(job_id = %claim.id, "dropping a due entry that does not match its job");
             }
-            texts.push(text);
+            texts.push(text.filter(|_| !claim.stale));
             claims.push(claim);
         }
     }

@@ -163,7 +163,7 @@ fn plant_schema_2(path: &std::path::Path, jobs: &[(chime::job::Job, Option<(&str
             (n, _) => n,
         };
         conn.execute(
-            "INSERT INTO chime_jobs VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)",
+            "INSERT INTO chime_jobs VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7)",
             rusqlite::params![
                 job.id.as_str(),
                 job.to_record().unwrap(),
@@ -171,7 +171,8 @@ fn plant_schema_2(path: &std::path::Path, jobs: &[(chime::job::Job, Option<(&str
                 owner,
                 expires,
                 owner.and(next),
-                available
+                available,
+                job.priority
             ],
         )
         .unwrap();
@@ -182,8 +183,9 @@ fn plant_schema_2(path: &std::path::Path, jobs: &[(chime::job::Job, Option<(&str
 async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.db");
-    let job = |id: &str, paused: bool| {
+    let job = |id: &str, priority: i32, paused: bool| {
         let mut job = every_minute_from_10(id);
+        job.priority = priority;
         if paused {
             job.next_run_time = None;
         }
@@ -193,9 +195,15 @@ async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
     plant_schema_2(
         &path,
         &[
-            (job("due", false), None),
-            (job("leased", false), Some(("other", lease_expires))),
-            (job("paused", true), None),
+            (job("due", 0, false), None),
+            (job("high", 5, false), None),
+            (job("low", -3, false), None),
+            (job("leased", 0, false), Some(("other", lease_expires))),
+            (job("paused", 0, true), None),
+            (
+                job("leased-paused", 0, true),
+                Some(("other", lease_expires)),
+            ),
         ],
     );
 
@@ -205,11 +213,15 @@ async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
         .query_row("SELECT version FROM chime_schema", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, 3);
-    assert_eq!(store.list_jobs().await.unwrap().jobs.len(), 3);
+    assert_eq!(store.list_jobs().await.unwrap().jobs.len(), 6);
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(10)));
 
-    // Only the unleased, unpaused job is due; the other process keeps its lease.
-    assert_eq!(acquired_ids(&store, at(20), 1000).await, ["due"]);
+    // Only the unleased, unpaused jobs are due, higher priority first; the
+    // other process keeps its leases.
+    assert_eq!(
+        acquired_ids(&store, at(20), 1000).await,
+        ["high", "due", "low"]
+    );
     let lost = store
         .release_job("me", "leased", chime::store::Release::Remove)
         .await
@@ -229,6 +241,7 @@ async fn a_schema_2_database_keeps_its_due_times_and_leases_when_migrated() {
         .unwrap();
     assert_eq!(released, chime::store::Released::Applied);
     assert!(acquired_ids(&store, at(119), 30).await.is_empty());
+    // The paused job stays paused after its lease lapses.
     assert_eq!(acquired_ids(&store, at(120), 30).await, ["leased"]);
 }
 
@@ -241,16 +254,40 @@ async fn a_due_row_without_its_job_is_dropped_not_an_error() {
         .add_job(every_minute_from_10("real"), false)
         .await
         .unwrap();
+    // A row for no job, and a second row for "real" where its state does
+    // not put it.
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute(
-            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, 0, 'ghost')",
-            [at(5).timestamp_micros()],
-        )
+        .execute_batch(&format!(
+            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'ghost');
+             INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'real');",
+            t = at(5).timestamp_micros()
+        ))
         .unwrap();
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(5)));
 
-    assert_eq!(acquired_ids(&store, at(20), 30).await, ["real"]);
-    // The stray row is gone: the earliest time is the leased job's expiry.
+    assert_eq!(acquired_ids(&store, at(20), 30).await, ["real"], "once");
+    // The stray rows are gone: the earliest time is the leased job's expiry.
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(50)));
+    assert!(acquired_ids(&store, at(20), 30).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_new_job_does_not_inherit_a_lease_left_without_its_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let store = SqliteStore::open(&path).unwrap();
+    // What a schema-2 process removing a job after the migration leaves.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO chime_leases (id, owner, expires, next_run_time) VALUES ('new', 'other', ?1, NULL)",
+            [at(100).timestamp_micros()],
+        )
+        .unwrap();
+    store
+        .add_job(every_minute_from_10("new"), false)
+        .await
+        .unwrap();
+    assert_eq!(acquired_ids(&store, at(20), 30).await, ["new"]);
 }
