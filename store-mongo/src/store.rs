@@ -28,7 +28,7 @@ use crate::document::{
     claimed_hand_off, decode, due_order, hand_off_id, id_of, instant, int_field, job_document,
     micros, micros_floor, rewrite_pipeline, AVAIL, CLAIM_TOKEN, DEADLINE, DEADLINE_INDEX,
     DUE_INDEX, HISTORY_INDEX, LEASE_EXPIRES, LEASE_NEXT, LEASE_OWNER, LEASE_TOKEN, NEXT, OWNER,
-    OWNER_INDEX, PREVIOUS_DEADLINE, PREVIOUS_OWNER, PRIORITY, RECORD,
+    OWNER_INDEX, PREVIOUS_DEADLINE, PREVIOUS_OWNER, RECORD,
 };
 use crate::error::{code, mongo_error, scrub, DUPLICATE_KEY};
 use crate::feed::spawn_listener;
@@ -617,85 +617,15 @@ impl JobStore for MongoStore {
     async fn release_job(&self, owner: &str, id: &str, release: Release) -> Result<Released> {
         // Compare-and-set on the record and the lease, so an update made
         // meanwhile is kept and a lease that passed to another owner is
-        // never released by this one.
+        // never released by this one (see `release_read`).
         for _ in 0..CAS_ATTEMPTS {
             let doc = self
                 .jobs
                 .find_one(doc! { "_id": id })
                 .await
-                .map_err(self.fail("find"))?
-                .ok_or_else(|| Error::job_not_found(id))?;
-            if doc.get_str(LEASE_OWNER).ok() != Some(owner) {
-                return Err(lease_lost(owner, id));
-            }
-            let held = doc! {
-                "_id": id,
-                LEASE_OWNER: owner,
-                LEASE_EXPIRES: doc.get(LEASE_EXPIRES).cloned().unwrap_or(Bson::Null),
-                RECORD: doc.get(RECORD).cloned().unwrap_or(Bson::Null),
-            };
-            let end_lease = doc! { LEASE_OWNER: "", LEASE_EXPIRES: "", LEASE_NEXT: "" };
-            if int_field(&doc, NEXT) != int_field(&doc, LEASE_NEXT) {
-                // The schedule was changed while leased: the change wins.
-                let result = self
-                    .jobs
-                    .update_one(
-                        held,
-                        vec![
-                            doc! { "$set": { AVAIL: format!("${NEXT}") } },
-                            doc! { "$unset": [LEASE_OWNER, LEASE_EXPIRES, LEASE_NEXT] },
-                        ],
-                    )
-                    .await
-                    .map_err(self.fail("release"))?;
-                if result.matched_count == 1 {
-                    return Ok(Released::KeptUpdate);
-                }
-                continue;
-            }
-            match release {
-                Release::Remove => {
-                    let result = self
-                        .jobs
-                        .delete_one(held)
-                        .await
-                        .map_err(self.fail("release (remove)"))?;
-                    if result.deleted_count == 1 {
-                        self.runs
-                            .delete_many(doc! { "job": id })
-                            .await
-                            .map_err(self.fail("remove history"))?;
-                        return Ok(Released::Applied);
-                    }
-                }
-                Release::Reschedule {
-                    next_run_time,
-                    trigger_time,
-                } => {
-                    let mut job = decode(id, &doc).map_err(unreadable_error)?;
-                    job.next_run_time = Some(next_run_time);
-                    job.trigger_time = Some(trigger_time);
-                    let next = micros(next_run_time);
-                    let result = self
-                        .jobs
-                        .update_one(
-                            held,
-                            doc! {
-                                "$set": {
-                                    RECORD: job.to_record()?,
-                                    NEXT: next,
-                                    PRIORITY: job.priority,
-                                    AVAIL: next,
-                                },
-                                "$unset": end_lease,
-                            },
-                        )
-                        .await
-                        .map_err(self.fail("release"))?;
-                    if result.matched_count == 1 {
-                        return Ok(Released::Applied);
-                    }
-                }
+                .map_err(self.fail("find"))?;
+            if let Some(released) = self.release_read(owner, id, release, doc).await? {
+                return Ok(released);
             }
         }
         Err(Error::new(
@@ -711,9 +641,8 @@ impl JobStore for MongoStore {
             self.release_with_journal(owner, releases).await
         } else {
             // No transactions (and no journal): each release is its own
-            // compare-and-set; sent together, they share the round trips
-            // instead of queueing one after the other.
-            chime_core::store::release_concurrently(self, owner, releases).await
+            // compare-and-set, from one read of the whole batch.
+            self.release_batch(owner, releases).await
         }
     }
 
