@@ -79,6 +79,18 @@ fn upsert(hand_off: &HandOff) -> Statement {
     }
 }
 
+/// `error` as the result of every release in the batch, each naming its job.
+fn each_failed(releases: &[JobRelease], error: &Error) -> Vec<Result<Released>> {
+    releases
+        .iter()
+        .map(|entry| {
+            Err(Error::new(error.kind(), error.message())
+                .set_temporary(error.is_retryable())
+                .with_job(&entry.id))
+        })
+        .collect()
+}
+
 /// Splits `statements` into commands below the server's limits, keeping
 /// each statement's index in the whole list.
 fn chunks(statements: Vec<Statement>) -> Vec<(usize, Vec<Document>)> {
@@ -134,14 +146,7 @@ impl MongoStore {
                 Err(error) => {
                     // Nothing released: every job stays leased and is
                     // looked at again when its lease expires.
-                    return releases
-                        .iter()
-                        .map(|entry| {
-                            Err(Error::new(error.kind(), error.message())
-                                .set_temporary(error.is_retryable())
-                                .with_job(&entry.id))
-                        })
-                        .collect();
+                    return each_failed(releases, &error);
                 }
             }
         }
@@ -217,15 +222,7 @@ impl MongoStore {
             Ok::<(), mongodb::error::Error>(())
         };
         if let Err(error) = read.await {
-            let error = self.fail("find")(error);
-            return releases
-                .iter()
-                .map(|entry| {
-                    Err(Error::new(error.kind(), error.message())
-                        .set_temporary(error.is_retryable())
-                        .with_job(&entry.id))
-                })
-                .collect();
+            return each_failed(releases, &self.fail("find")(error));
         }
         let attempts = releases.iter().map(|entry| {
             let doc = docs.remove(entry.id.as_str());
