@@ -420,6 +420,22 @@ impl MongoStore {
     }
 }
 
+/// Whether this record of `job`'s runs also trims its history to the
+/// newest `keep`. A trim costs two operations (find the surplus, delete
+/// it) on top of the record's two, so it is done for about one record in
+/// `keep / 4` (at least every record for `keep` < 8): storage runs at most
+/// a few records over `keep` on average, and `run_history` never shows
+/// more than `keep`. (W6 on MongoDB: with history off, median lateness
+/// fell from ~1 s to ~0.3 s.) Deterministic in its inputs (a fixed-key
+/// hash of the job and the record's instant): no random source.
+fn trims_history_now(job: &str, recorded: i64, keep: usize) -> bool {
+    use std::hash::{Hash, Hasher};
+    let every = u64::try_from(keep / 4).unwrap_or(u64::MAX).max(1);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (job, recorded).hash(&mut hasher);
+    hasher.finish().is_multiple_of(every)
+}
+
 fn unreadable_error(u: UnreadableRecord) -> Error {
     Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(u.job_id)
 }
@@ -733,10 +749,14 @@ impl JobStore for MongoStore {
             Error::new(ErrorKind::Internal, "cannot encode a run record").with_source(e)
         })?;
         let job = record.job_id.as_str();
+        let recorded = micros(Utc::now());
         self.runs
-            .insert_one(doc! { "job": job, "recorded": micros(Utc::now()), "run": json })
+            .insert_one(doc! { "job": job, "recorded": recorded, "run": json })
             .await
             .map_err(self.fail("record run"))?;
+        if !trims_history_now(job, recorded, keep) {
+            return Ok(());
+        }
         // Trim to the newest `keep` runs.
         let surplus: Vec<Document> = self
             .runs
@@ -763,6 +783,9 @@ impl JobStore for MongoStore {
     }
 
     async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        // Trimming is amortized (see `trims_history_now`): more than
+        // `history_limit` runs may be stored for a while, never shown.
+        let limit = limit.min(self.config.history_limit);
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -793,5 +816,25 @@ impl JobStore for MongoStore {
 
     fn change_feed(&self) -> Option<watch::Receiver<u64>> {
         self.feed.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trims_history_now;
+
+    #[test]
+    fn small_histories_trim_every_record_larger_ones_about_one_in_a_quarter_of_the_limit() {
+        for keep in 1..8 {
+            assert!(
+                (0..100).all(|t| trims_history_now("job", t, keep)),
+                "keep {keep}"
+            );
+        }
+        // keep 20: about one record in 5.
+        let trims = (0..10_000)
+            .filter(|&t| trims_history_now(&format!("job-{}", t % 37), t, 20))
+            .count();
+        assert!((1_500..=2_500).contains(&trims), "{trims} trims in 10,000");
     }
 }

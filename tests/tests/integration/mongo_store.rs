@@ -140,6 +140,59 @@ async fn mongo_store_conforms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_history_shows_the_newest_runs_up_to_the_limit_and_storage_stays_near_it() {
+    let Some(url) = mongo_url() else { return };
+    let database = unique_database("history");
+    let keep = 12;
+    let store = MongoStore::connect(
+        MongoConfig::new(&url)
+            .database(&database)
+            .history_limit(keep),
+    )
+    .await
+    .unwrap();
+    let t0 = chime::chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let job = NewJob::new("t", IntervalTrigger::seconds(1).unwrap())
+        .id("busy")
+        .into_job(t0, &Default::default(), chime::chrono_tz::UTC)
+        .unwrap();
+    store.add_job(job, false).await.unwrap();
+    let runs = 60;
+    for i in 0..runs {
+        let at = t0 + chime::chrono::TimeDelta::seconds(i);
+        let record = chime::store::RunRecord::new(
+            "busy",
+            at,
+            at,
+            at,
+            chime::store::RunOutcome::Success,
+            None,
+        );
+        store.record_run(record).await.unwrap();
+    }
+    let shown = store.run_history("busy", 1_000).await.unwrap();
+    let times: Vec<i64> = shown
+        .iter()
+        .map(|r| (r.scheduled_run_time - t0).num_seconds())
+        .collect();
+    let newest: Vec<i64> = (runs - keep as i64..runs).rev().collect();
+    assert_eq!(times, newest, "the newest {keep}, newest first");
+    // Trimming is amortized: a few runs over the limit may be stored.
+    let client = Client::with_uri_str(&url).await.unwrap();
+    let stored = client
+        .database(&database)
+        .collection::<Document>("jobs.runs")
+        .count_documents(doc! { "job": "busy" })
+        .await
+        .unwrap();
+    assert!(
+        (keep as u64..=3 * keep as u64).contains(&stored),
+        "{stored} runs stored for a limit of {keep}"
+    );
+    client.database(&database).drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_is_idempotent_and_reports_the_feed() {
     let Some(url) = mongo_url() else { return };
     let database = unique_database("connect");
