@@ -279,11 +279,16 @@ pub(crate) fn acquire_due_jobs(
                  WHERE d.available_at <= ?1
                  ORDER BY d.available_at, d.neg_priority, d.id
                  LIMIT {}",
-                literal_limit(limit)
+                // Room for stray rows on top of `limit` live claims.
+                literal_limit(limit.saturating_mul(2))
             ))
             .map_err(sql_error)?;
         let mut rows = stmt.query([now]).map_err(sql_error)?;
-        while claims.len() < limit {
+        // Only live claims count towards the limit: stray rows dropped on
+        // the way must not shorten the batch (they sort among the live ones,
+        // so every row scanned up to the last is still cut as one range).
+        let mut live = 0;
+        while live < limit {
             let Some(row) = rows.next().map_err(sql_error)? else {
                 break;
             };
@@ -312,6 +317,8 @@ pub(crate) fn acquire_due_jobs(
                 text.is_none() || expected != Some((claim.available_at, claim.neg_priority));
             if claim.stale {
                 tracing::warn!(job_id = %claim.id, "dropping a due entry that does not match its job");
+            } else {
+                live += 1;
             }
             texts.push(text.filter(|_| !claim.stale));
             claims.push(claim);

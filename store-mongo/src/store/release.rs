@@ -212,6 +212,9 @@ impl MongoStore {
         owner: &str,
         releases: &[JobRelease],
     ) -> Vec<Result<Released>> {
+        if releases.is_empty() {
+            return Vec::new();
+        }
         let ids: Vec<&str> = releases.iter().map(|entry| entry.id.as_str()).collect();
         let mut docs: HashMap<String, Document> = HashMap::with_capacity(ids.len());
         let read = async {
@@ -225,7 +228,10 @@ impl MongoStore {
             return each_failed(releases, &self.fail("find")(error));
         }
         let attempts = releases.iter().map(|entry| {
-            let doc = docs.remove(entry.id.as_str());
+            // Cloned, not taken: a batch naming one id twice gives both
+            // entries the document (the second compare-and-set then fails
+            // and reads it again) instead of calling the job missing.
+            let doc = docs.get(entry.id.as_str()).cloned();
             async move {
                 match self
                     .release_read(owner, &entry.id, entry.release, doc)

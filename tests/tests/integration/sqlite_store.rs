@@ -273,6 +273,36 @@ async fn a_due_row_without_its_job_is_dropped_not_an_error() {
 }
 
 #[tokio::test]
+async fn stray_due_rows_do_not_shorten_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let store = SqliteStore::open(&path).unwrap();
+    for id in ["a", "b"] {
+        store
+            .add_job(every_minute_from_10(id), false)
+            .await
+            .unwrap();
+    }
+    // Two rows for no job, due before both real ones.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!(
+            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'ghost1');
+             INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'ghost2');",
+            t = at(5).timestamp_micros()
+        ))
+        .unwrap();
+    // A batch of two is the two real jobs, not the two strays.
+    let got = store
+        .acquire_due_jobs("me", at(20), 2, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert!(acquired_ids(&store, at(20), 30).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_new_job_does_not_inherit_a_lease_left_without_its_job() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");
