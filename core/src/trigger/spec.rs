@@ -83,7 +83,19 @@ impl TriggerSpec {
         }
     }
 
-    fn from_map(map: Map<String, Value>) -> Result<Self> {
+    /// A spec from text its trigger wrote directly (a fast path for
+    /// triggers that build their text without a JSON map): compact JSON
+    /// with every object's keys in `str` order, as [`TriggerSpec::new`]
+    /// writes it, holding `kind` and no `version` (format version 1).
+    pub(crate) fn from_canonical_text(kind: &str, json: String) -> Self {
+        TriggerSpec {
+            kind: kind_name(kind),
+            version: 1,
+            json: json.into(),
+        }
+    }
+
+    fn from_map(mut map: Map<String, Value>) -> Result<Self> {
         let kind = match map.get("kind") {
             Some(Value::String(kind)) => kind_name(kind),
             _ => {
@@ -94,6 +106,12 @@ impl TriggerSpec {
             }
         };
         let version = map.get("version").and_then(Value::as_u64).unwrap_or(1);
+        // Keys in `str` order at every level, whatever the build: with
+        // serde_json's `preserve_order` (which the `mongo` feature turns on
+        // through bson) maps keep insertion order, and the same trigger
+        // would otherwise be stored as a different text in such a build.
+        map.sort_keys();
+        map.values_mut().for_each(Value::sort_all_objects);
         let json = serde_json::to_string(&map).map_err(|e| {
             Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
         })?;

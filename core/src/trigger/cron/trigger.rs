@@ -161,6 +161,46 @@ impl CronTrigger {
     }
 }
 
+/// The spec of a crontab trigger, written directly: the same text as
+/// [`TriggerSpec::new`] writes (compact, keys in order), without building a
+/// JSON map first. A bulk add spends a fifth of each job's time on that map
+/// otherwise.
+fn crontab_spec(text: &str, stored: &Stored) -> Result<TriggerSpec> {
+    fn field<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &str, value: &T) -> Result<()> {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut *out, value).map_err(|e| {
+            Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
+        })
+    }
+    let mut out = Vec::with_capacity(40 + text.len());
+    out.push(b'{');
+    // Keys in `str` order: crontab, end_date, jitter, kind, start_date, timezone.
+    field(&mut out, "crontab", text)?;
+    if let Some(end) = &stored.end_date {
+        field(&mut out, "end_date", end)?;
+    }
+    if let Some(jitter) = stored.jitter {
+        field(&mut out, "jitter", &duration::format(jitter))?;
+    }
+    field(&mut out, "kind", CronTrigger::KIND)?;
+    if let Some(start) = &stored.start_date {
+        field(&mut out, "start_date", start)?;
+    }
+    if let Some(zone) = &stored.timezone {
+        field(&mut out, "timezone", zone)?;
+    }
+    out.push(b'}');
+    let json = String::from_utf8(out).map_err(|e| {
+        Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
+    })?;
+    Ok(TriggerSpec::from_canonical_text(CronTrigger::KIND, json))
+}
+
 impl Trigger for CronTrigger {
     fn kind(&self) -> &str {
         Self::KIND
@@ -193,7 +233,10 @@ impl Trigger for CronTrigger {
     }
 
     fn to_spec(&self) -> Result<TriggerSpec> {
-        TriggerSpec::new(Self::KIND, &self.stored.0)
+        match &self.stored.0.expression {
+            Expression::Crontab(text) => crontab_spec(text, &self.stored.0),
+            Expression::Fields(_) => TriggerSpec::new(Self::KIND, &self.stored.0),
+        }
     }
 
     fn describe(&self) -> String {
@@ -218,5 +261,75 @@ impl Trigger for CronTrigger {
             return None;
         }
         Some(Box::new(self.clone().timezone(context.timezone)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// Every combination of the optional fields, and texts that need
+    /// escaping in JSON.
+    fn crontab_triggers() -> Vec<CronTrigger> {
+        let mut all = Vec::new();
+        for text in ["30 2 * * *", "@daily", "0\t2 * * 1-5", "0 0 L * *"] {
+            for mask in 0..16u8 {
+                let mut trigger = CronTrigger::crontab(text).unwrap();
+                if mask & 1 != 0 {
+                    trigger = trigger.timezone(chrono_tz::Europe::Helsinki);
+                }
+                if mask & 2 != 0 {
+                    trigger = trigger.starting_at(at("2026-03-29T00:00:00Z"));
+                }
+                if mask & 4 != 0 {
+                    trigger = trigger.ending_at(at("2027-01-01T12:30:00.250Z"));
+                }
+                if mask & 8 != 0 {
+                    trigger = trigger.with_jitter(Duration::from_millis(1500));
+                }
+                all.push(trigger);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn a_crontab_spec_is_the_text_the_generic_encoder_writes() {
+        for trigger in crontab_triggers() {
+            let direct = trigger.to_spec().unwrap();
+            let generic = TriggerSpec::new(CronTrigger::KIND, &trigger.stored.0).unwrap();
+            assert_eq!(direct.as_json(), generic.as_json());
+            assert_eq!(direct.kind(), "cron");
+            assert_eq!(direct.version(), 1);
+            // And it reads back as the same trigger.
+            assert_eq!(CronTrigger::from_spec(&direct).unwrap(), trigger);
+        }
+    }
+
+    #[test]
+    fn spec_keys_are_in_order_in_every_build() {
+        let trigger = CronTrigger::crontab("30 2 * * *")
+            .unwrap()
+            .timezone(chrono_tz::UTC);
+        assert_eq!(
+            trigger.to_spec().unwrap().as_json(),
+            r#"{"crontab":"30 2 * * *","kind":"cron","timezone":"UTC"}"#
+        );
+        let fields = CronFields {
+            month: Some("1".into()),
+            hour: Some("2".into()),
+            ..CronFields::default()
+        };
+        let text = CronTrigger::from_fields(fields)
+            .unwrap()
+            .to_spec()
+            .unwrap()
+            .as_json()
+            .to_owned();
+        assert_eq!(text, r#"{"fields":{"hour":"2","month":"1"},"kind":"cron"}"#);
     }
 }
