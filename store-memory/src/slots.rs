@@ -16,6 +16,15 @@ use crate::state::Entry;
 #[derive(Debug)]
 pub(crate) struct SlotsFull;
 
+/// Why [`Slots::insert_new`] added nothing.
+#[derive(Debug)]
+pub(crate) enum NotInserted {
+    /// An entry with this id is there already.
+    Exists(Entry),
+    /// No slot number left.
+    Full,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Slots {
     entries: Vec<Option<Entry>>,
@@ -86,6 +95,48 @@ impl Slots {
         by_id.insert_unique(hash, slot, |&slot| {
             hasher.hash_one(id_at(entries, slot).unwrap_or_default())
         });
+        Ok(slot)
+    }
+
+    /// Adds an entry unless its id is there already (one lookup for both
+    /// the check and the insert); returns its slot, or the entry back.
+    pub fn insert_new(&mut self, entry: Entry) -> Result<u32, NotInserted> {
+        let hash = self.hasher.hash_one(entry.job.id().as_str());
+        let Slots {
+            entries,
+            free,
+            by_id,
+            hasher,
+        } = self;
+        let vacant = {
+            let id = entry.job.id().as_str();
+            let found = by_id.entry(
+                hash,
+                |&slot| id_at(entries, slot) == Some(id),
+                |&slot| hasher.hash_one(id_at(entries, slot).unwrap_or_default()),
+            );
+            match found {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(NotInserted::Exists(entry))
+                }
+                hashbrown::hash_table::Entry::Vacant(vacant) => vacant,
+            }
+        };
+        let slot = match free.pop() {
+            Some(slot) => match entries.get_mut(slot as usize) {
+                Some(place) => {
+                    *place = Some(entry);
+                    slot
+                }
+                None => return Err(NotInserted::Full),
+            },
+            None => {
+                let slot = u32::try_from(entries.len()).map_err(|_| NotInserted::Full)?;
+                entries.push(Some(entry));
+                slot
+            }
+        };
+        vacant.insert(slot);
         Ok(slot)
     }
 

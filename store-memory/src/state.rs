@@ -9,7 +9,7 @@ use chime_core::store::index_micros;
 use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
-use crate::slots::{Slots, SlotsFull};
+use crate::slots::{NotInserted, Slots, SlotsFull};
 use crate::specs::Specs;
 
 /// Index key: when the job can next be acquired, then higher priority
@@ -20,6 +20,15 @@ use crate::specs::Specs;
 /// rounded up ([`index_micros`]: never early), so that a key is 16 bytes
 /// (a `DateTime` takes 12 and would make it 20).
 pub(crate) type DueKey = (i64, Reverse<i32>, u32);
+
+/// Why [`State::put_new`] added nothing.
+#[derive(Debug)]
+pub(crate) enum NewJobRefused {
+    /// A job with this id is there already.
+    Exists(ArcStr),
+    /// The store holds as many jobs as it can number.
+    Full,
+}
 
 /// A lease, boxed in its entry: most jobs are not leased most of the time,
 /// and an inline lease would cost every job its size.
@@ -89,6 +98,31 @@ impl State {
             self.due.insert((at, priority, slot));
         }
         Ok(())
+    }
+
+    /// Inserts a job whose id may not be taken yet, keeping the index in
+    /// step; a job with this id already there is left as it was, and the
+    /// new one is handed back.
+    pub fn put_new(&mut self, job: Job) -> Result<(), NewJobRefused> {
+        let (job, spec) = PackedJob::pack(job);
+        let spec = self.specs.share(spec).map_err(|_| NewJobRefused::Full)?;
+        let entry = Entry::new(job, spec, None);
+        let due = entry.due_at();
+        match self.jobs.insert_new(entry) {
+            Ok(slot) => {
+                if let Some((at, priority)) = due {
+                    self.due.insert((at, priority, slot));
+                }
+                Ok(())
+            }
+            Err(refused) => {
+                self.specs.forget(spec);
+                Err(match refused {
+                    NotInserted::Exists(entry) => NewJobRefused::Exists(entry.job.id().clone()),
+                    NotInserted::Full => NewJobRefused::Full,
+                })
+            }
+        }
     }
 
     /// Removes a job, keeping the index in step; returns its lease, if it

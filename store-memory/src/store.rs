@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::history::History;
 use crate::slots::SlotsFull;
-use crate::state::{Lease, State};
+use crate::state::{Lease, NewJobRefused, State};
 
 /// A job store in process memory. See the [crate documentation](crate).
 #[derive(Debug)]
@@ -106,6 +106,13 @@ fn full(_: SlotsFull) -> Error {
     )
 }
 
+fn refused(why: NewJobRefused) -> Error {
+    match why {
+        NewJobRefused::Exists(id) => conflict(&id),
+        NewJobRefused::Full => full(SlotsFull),
+    }
+}
+
 fn conflict(id: &str) -> Error {
     Error::new(ErrorKind::Conflict, "a job with this id already exists").with_job(id)
 }
@@ -118,24 +125,31 @@ impl JobStore for MemoryStore {
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let mut state = self.state();
-        if !replace_existing && state.jobs.contains(job.id.as_str()) {
-            return Err(conflict(&job.id));
+        if replace_existing {
+            return state.put(job, None).map_err(full);
         }
-        state.put(job, None).map_err(full)
+        state.put_new(job).map_err(refused)
     }
 
     async fn add_jobs(&self, jobs: Vec<Job>, replace_existing: bool) -> Result<()> {
         let mut state = self.state();
-        if !replace_existing {
-            let mut seen = std::collections::HashSet::new();
-            for job in &jobs {
-                if state.jobs.contains(job.id.as_str()) || !seen.insert(job.id.as_str()) {
-                    return Err(conflict(&job.id));
-                }
+        if replace_existing {
+            for job in jobs {
+                state.put(job, None).map_err(full)?;
             }
+            return Ok(());
         }
-        for job in jobs {
-            state.put(job, None).map_err(full)?;
+        // Each insert checks its own id (a job stored before, or earlier in
+        // the batch); on the first refusal the batch's jobs come out again,
+        // so a refused batch adds nothing.
+        let ids: Vec<ArcStr> = jobs.iter().map(|job| job.id.clone()).collect();
+        for (added, job) in jobs.into_iter().enumerate() {
+            if let Err(why) = state.put_new(job) {
+                for id in ids.iter().take(added).rev() {
+                    state.take(id);
+                }
+                return Err(refused(why));
+            }
         }
         Ok(())
     }

@@ -85,6 +85,30 @@ pub async fn add_jobs_is_all_or_nothing(harness: &dyn StoreHarness) {
         None,
         "a failed batch adds nothing"
     );
+    // One id twice in the batch is a conflict too, and what came before
+    // it in the batch is not kept.
+    let err = store
+        .add_jobs(
+            vec![
+                sample_job("new-2", Some(at(1)), 0),
+                sample_job("twice", Some(at(1)), 0),
+                sample_job("twice", Some(at(2)), 0),
+            ],
+            false,
+        )
+        .await
+        .expect_err("a batch holding one id twice must fail");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    for id in ["new-2", "twice"] {
+        assert_eq!(store.get_job(id).await.expect("get"), None, "{id}");
+    }
+    // The job that was there is untouched and still due.
+    let taken = store.get_job("taken").await.expect("get").expect("kept");
+    assert_eq!(taken.next_run_time, Some(at(1)));
+    assert_eq!(
+        store.earliest_next_run_time().await.expect("earliest"),
+        Some(at(1))
+    );
     let batch: Vec<_> = (0..50)
         .map(|i| sample_job(&format!("b{i:02}"), Some(at(i)), 0))
         .collect();
