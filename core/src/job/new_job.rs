@@ -278,6 +278,9 @@ pub const MAX_ARGS_BYTES: usize = 1 << 20;
 
 /// Refuses arguments larger than [`MAX_ARGS_BYTES`] once serialized.
 pub(crate) fn check_args_size(args: &serde_json::Value) -> Result<()> {
+    if args.is_null() {
+        return Ok(());
+    }
     let size = serde_json::to_vec(args)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);

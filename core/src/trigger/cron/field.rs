@@ -510,7 +510,11 @@ pub(crate) fn split_list<'a>(
     name: &'static str,
     text: &'a str,
 ) -> Result<impl Iterator<Item = &'a str>, CronError> {
-    if text.is_empty() || text.split(',').any(str::is_empty) {
+    let bytes = text.as_bytes();
+    let empty_element = bytes.first().is_none_or(|&b| b == b',')
+        || bytes.last() == Some(&b',')
+        || bytes.windows(2).any(|pair| pair == b",,");
+    if empty_element {
         return Err(CronError::EmptyElement {
             field: name,
             text: text.to_string(),
@@ -521,6 +525,15 @@ pub(crate) fn split_list<'a>(
 
 /// Parse a whole plain numeric field (comma list of items) into a bitset.
 pub(crate) fn parse_bits(spec: &FieldSpec, text: &str) -> Result<u64, CronError> {
+    // The two commonest fields, `*` and one number, without splitting (what
+    // `parse_item` makes of them, the same errors included).
+    if text == "*" || (spec.question_is_star && text == "?") {
+        return Ok(range_bits(spec.min, spec.max, 1));
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let value = parse_value(spec, text)?;
+        return Ok(range_bits(value, value, 1));
+    }
     let mut bits = 0u64;
     for item in split_list(spec.name, text)? {
         let it = parse_item(spec, item)?;
