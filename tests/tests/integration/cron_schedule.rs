@@ -1665,3 +1665,26 @@ mod props {
         }
     }
 }
+
+#[test]
+fn day_of_month_letters_are_case_insensitive() {
+    for (lower, upper) in [
+        ("0 0 l * *", "0 0 L * *"),
+        ("0 0 lw * *", "0 0 LW * *"),
+        ("0 0 15w * *", "0 0 15W * *"),
+        ("0 0 1,lW * *", "0 0 1,LW * *"),
+    ] {
+        assert_eq!(
+            CronSchedule::parse_crontab(lower).unwrap(),
+            CronSchedule::parse_crontab(upper).unwrap(),
+            "{lower}"
+        );
+    }
+    assert!(matches!(
+        err("0 0 w * *"),
+        CronError::Invalid {
+            field: "day-of-month",
+            ..
+        }
+    ));
+}

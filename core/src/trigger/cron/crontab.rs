@@ -126,14 +126,24 @@ pub(crate) fn parse(expr: &str) -> Result<CronSchedule, CronError> {
     } else {
         trimmed
     };
-    let f: Vec<&str> = text.split_whitespace().collect();
-    let (sec, min, hour, dom, mon, dow, year) = match f.as_slice() {
+    // Up to seven fields, without collecting them into a vector.
+    let mut fields = [""; 7];
+    let mut found = 0;
+    for field in text.split_whitespace() {
+        if let Some(place) = fields.get_mut(found) {
+            *place = field;
+        }
+        found += 1;
+    }
+    // More than seven matches no arm below (an empty slice).
+    let f = fields.get(..found).unwrap_or(&[]);
+    let (sec, min, hour, dom, mon, dow, year) = match f {
         [mi, h, dm, mo, dw] => ("0", *mi, *h, *dm, *mo, *dw, None),
         [s, mi, h, dm, mo, dw] => (*s, *mi, *h, *dm, *mo, *dw, None),
         [s, mi, h, dm, mo, dw, y] => (*s, *mi, *h, *dm, *mo, *dw, Some(*y)),
         _ => {
             return Err(CronError::FieldCount {
-                found: f.len(),
+                found,
                 expr: trimmed.to_string(),
             })
         }
@@ -169,12 +179,11 @@ pub(crate) fn parse(expr: &str) -> Result<CronSchedule, CronError> {
 fn parse_dom(text: &str) -> Result<DaySet, CronError> {
     let mut set = DaySet::default();
     for item in split_list(DAY_OF_MONTH.name, text)? {
-        let upper = item.to_ascii_uppercase();
-        if upper == "L" {
+        if item.eq_ignore_ascii_case("L") {
             set.last_day = true;
-        } else if upper == "LW" {
+        } else if item.eq_ignore_ascii_case("LW") {
             set.last_weekday = true;
-        } else if let Some(n) = upper.strip_suffix('W') {
+        } else if let Some(n) = item.strip_suffix(['W', 'w']) {
             let day = parse_value(&DAY_OF_MONTH, n).map_err(|e| match e {
                 CronError::OutOfRange { .. } => e,
                 _ => CronError::Invalid {

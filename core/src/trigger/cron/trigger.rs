@@ -177,7 +177,8 @@ fn crontab_spec(text: &str, stored: &Stored) -> Result<TriggerSpec> {
             Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
         })
     }
-    let mut out = Vec::with_capacity(40 + text.len());
+    // Room for the keys, `"kind":"cron"` and a zone name without growing.
+    let mut out = Vec::with_capacity(80 + text.len());
     out.push(b'{');
     // Keys in `str` order: crontab, end_date, jitter, kind, start_date, timezone.
     field(&mut out, "crontab", text)?;
