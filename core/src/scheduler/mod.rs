@@ -73,7 +73,9 @@ pub(crate) struct Inner {
     pub config: SchedulerConfig,
     pub clock: Arc<dyn Clock>,
     pub stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
-    pub executors: RwLock<HashMap<ArcStr, Arc<dyn Executor>>>,
+    /// Looked up on every run: a fast hasher (aliases come from the user's
+    /// own configuration).
+    pub executors: RwLock<HashMap<ArcStr, Arc<dyn Executor>, foldhash::fast::RandomState>>,
     pub tasks: TaskRegistry,
     pub triggers: TriggerRegistry,
     pub events: EventBus,

@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Clone, Default)]
 pub struct TaskRegistry {
-    tasks: Arc<RwLock<HashMap<ArcStr, TaskFn>>>,
+    /// Looked up on every run and every add: a fast, randomly seeded hasher.
+    tasks: Arc<RwLock<HashMap<ArcStr, TaskFn, foldhash::fast::RandomState>>>,
 }
 
 impl TaskRegistry {

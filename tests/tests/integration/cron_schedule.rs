@@ -1688,3 +1688,19 @@ fn day_of_month_letters_are_case_insensitive() {
         }
     ));
 }
+
+#[test]
+fn a_lone_star_means_what_star_slash_one_means_in_every_field() {
+    let star = CronSchedule::parse_crontab("* * * * * *").unwrap();
+    for expr in [
+        "*/1 * * * * *",
+        "* */1 * * * *",
+        "* * */1 * * *",
+        "* * * */1 * *",
+        "* * * * */1 *",
+        "* * * * * */1",
+        "? ? ? ? ? ?",
+    ] {
+        assert_eq!(CronSchedule::parse_crontab(expr).unwrap(), star, "{expr}");
+    }
+}

@@ -21,8 +21,8 @@
 
 use super::error::CronError;
 use super::field::{
-    parse_bits, parse_item, parse_value, parse_years, range_bits, split_list, DayCombine, DayRule,
-    DaySet, FieldSpec, YearSet, MAX_YEAR, MIN_YEAR, MONTH_NAMES,
+    is_lone_star, parse_bits, parse_item, parse_value, parse_years, range_bits, split_list,
+    DayCombine, DayRule, DaySet, FieldSpec, YearSet, MAX_YEAR, MIN_YEAR, MONTH_NAMES,
 };
 use super::schedule::CronSchedule;
 
@@ -178,6 +178,10 @@ pub(crate) fn parse(expr: &str) -> Result<CronSchedule, CronError> {
 /// Parse the day-of-month field (numbers, ranges, steps, `L`, `LW`, `nW`).
 fn parse_dom(text: &str) -> Result<DaySet, CronError> {
     let mut set = DaySet::default();
+    if is_lone_star(&DAY_OF_MONTH, text) {
+        set.days = range_bits(DAY_OF_MONTH.min, DAY_OF_MONTH.max, 1);
+        return Ok(set);
+    }
     for item in split_list(DAY_OF_MONTH.name, text)? {
         if item.eq_ignore_ascii_case("L") {
             set.last_day = true;
@@ -204,6 +208,10 @@ fn parse_dom(text: &str) -> Result<DaySet, CronError> {
 /// Parse the day-of-week field (numbers 0-7, names, ranges, steps, `nL`, `n#k`).
 fn parse_dow(text: &str) -> Result<DaySet, CronError> {
     let mut set = DaySet::default();
+    if is_lone_star(&DAY_OF_WEEK, text) {
+        set.weekdays = 0x7f;
+        return Ok(set);
+    }
     for item in split_list(DAY_OF_WEEK.name, text)? {
         if let Some((day, nth)) = item.split_once('#') {
             let wd = parse_value(&DAY_OF_WEEK, day)? % 7;

@@ -523,11 +523,17 @@ pub(crate) fn split_list<'a>(
     Ok(text.split(','))
 }
 
+/// True when the whole field is `*` (or `?` where that means `*`): every
+/// value, as `parse_item` reads it.
+pub(crate) fn is_lone_star(spec: &FieldSpec, text: &str) -> bool {
+    text == "*" || (spec.question_is_star && text == "?")
+}
+
 /// Parse a whole plain numeric field (comma list of items) into a bitset.
 pub(crate) fn parse_bits(spec: &FieldSpec, text: &str) -> Result<u64, CronError> {
     // The two commonest fields, `*` and one number, without splitting (what
     // `parse_item` makes of them, the same errors included).
-    if text == "*" || (spec.question_is_star && text == "?") {
+    if is_lone_star(spec, text) {
         return Ok(range_bits(spec.min, spec.max, 1));
     }
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
