@@ -234,16 +234,22 @@ pub(crate) struct DayRule {
 /// length 28..=31), computed once per schedule so the search only looks
 /// them up.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct MonthMasks([[u64; 4]; 7]);
+pub(crate) struct MonthMasks {
+    table: [[u64; 4]; 7],
+    /// Every row is the same (no weekday-dependent part): the search need
+    /// not work out what weekday a month starts on.
+    uniform: bool,
+}
 
 impl MonthMasks {
     pub fn new(rule: &DayRule) -> Self {
         let mut table = [[0u64; 4]; 7];
+        let uniform = !rule.dom.follows_weekdays() && !rule.dow.follows_weekdays();
         for (wd1, row) in table.iter_mut().enumerate() {
             for (i, mask) in row.iter_mut().enumerate() {
                 *mask = rule.mask_without_weeks(28 + i as u32, wd1 as u32);
             }
-            if !rule.dom.follows_weekdays() && !rule.dow.follows_weekdays() {
+            if uniform {
                 // The same days whatever weekday a month starts on (most
                 // crontabs): one row serves all seven.
                 let first = *row;
@@ -251,7 +257,7 @@ impl MonthMasks {
                 break;
             }
         }
-        MonthMasks(table)
+        MonthMasks { table, uniform }
     }
 
     /// Whether any day of any month in `months` can ever match (ignoring
@@ -264,7 +270,7 @@ impl MonthMasks {
                 4 | 6 | 9 | 11 => &[2],
                 _ => &[3],
             };
-            self.0.iter().any(|row| {
+            self.table.iter().any(|row| {
                 lens.iter()
                     .any(|&i| row.get(i).is_some_and(|&mask| mask != 0))
             })
@@ -274,12 +280,13 @@ impl MonthMasks {
     /// Matching days (bits 1..=31) in `month` of `year`.
     pub fn get(&self, rule: &DayRule, year: i32, month: u32) -> u64 {
         let len = days_in_month(year, month);
+        let shape = len.saturating_sub(28) as usize;
+        if self.uniform && rule.weeks.is_none() {
+            return self.table[0].get(shape).copied().unwrap_or(0);
+        }
         let wd1 = weekday(year, month, 1);
-        let row = self.0.get(wd1 as usize).copied().unwrap_or_default();
-        let mut mask = row
-            .get(len.saturating_sub(28) as usize)
-            .copied()
-            .unwrap_or(0);
+        let row = self.table.get(wd1 as usize).copied().unwrap_or_default();
+        let mut mask = row.get(shape).copied().unwrap_or(0);
         if let Some(weeks) = rule.weeks {
             if mask != 0 {
                 mask &= week_mask(year, month, len, wd1, weeks);
@@ -674,7 +681,23 @@ mod tests {
                             *mask = rule.mask_without_weeks(28 + i as u32, wd1 as u32);
                         }
                     }
-                    assert_eq!(MonthMasks::new(&rule).0, full, "{rule:?}");
+                    let masks = MonthMasks::new(&rule);
+                    assert_eq!(masks.table, full, "{rule:?}");
+                    // What the search reads (the shortcut for rules that
+                    // ignore weekdays included) is the row of the month's
+                    // real first weekday, over a whole 28-year cycle.
+                    for year in 2000..2028 {
+                        for month in 1..=12 {
+                            let len = days_in_month(year, month);
+                            let row = full[weekday(year, month, 1) as usize];
+                            let expected = row[(len - 28) as usize];
+                            assert_eq!(
+                                masks.get(&rule, year, month),
+                                expected,
+                                "{rule:?} {year}-{month}"
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -168,8 +168,9 @@ impl CronSchedule {
     /// Earliest fire time strictly after `previous` (normally a previous fire
     /// time), evaluated in `tz`.
     pub fn next_after(&self, previous: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
-        let floor = DateTime::from_timestamp(previous.timestamp(), 0)?;
-        self.next_at_or_after(floor.checked_add_signed(Duration::seconds(1))?, tz)
+        // The next whole second: `previous` floored to a second, plus one.
+        let after = DateTime::from_timestamp(previous.timestamp().checked_add(1)?, 0)?;
+        self.next_at_or_after(after, tz)
     }
 
     /// Walk wall-clock matches from `local` on and return the first fire
