@@ -256,20 +256,30 @@ async fn a_due_row_without_its_job_is_dropped_not_an_error() {
         .unwrap();
     // A row for no job, and a second row for "real" where its state does
     // not put it.
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch(&format!(
-            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'ghost');
-             INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'real');",
-            t = at(5).timestamp_micros()
-        ))
-        .unwrap();
+    plant_due_rows(&path, &["ghost", "real"], at(5));
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(5)));
 
     assert_eq!(acquired_ids(&store, at(20), 30).await, ["real"], "once");
     // The stray rows are gone: the earliest time is the leased job's expiry.
     assert_eq!(store.earliest_next_run_time().await.unwrap(), Some(at(50)));
     assert!(acquired_ids(&store, at(20), 30).await.is_empty());
+}
+
+/// Writes due rows for `ids` at `when` straight into the file, behind the
+/// store's back (what a crashed or older writer can leave).
+fn plant_due_rows(
+    path: &std::path::Path,
+    ids: &[&str],
+    when: chime::chrono::DateTime<chime::chrono::Utc>,
+) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for id in ids {
+        conn.execute(
+            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, 0, ?2)",
+            rusqlite::params![when.timestamp_micros(), id],
+        )
+        .unwrap();
+    }
 }
 
 #[tokio::test]
@@ -284,14 +294,7 @@ async fn stray_due_rows_do_not_shorten_a_batch() {
             .unwrap();
     }
     // Two rows for no job, due before both real ones.
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch(&format!(
-            "INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'ghost1');
-             INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({t}, 0, 'ghost2');",
-            t = at(5).timestamp_micros()
-        ))
-        .unwrap();
+    plant_due_rows(&path, &["ghost1", "ghost2"], at(5));
     // A batch of two is the two real jobs, not the two strays.
     let got = store
         .acquire_due_jobs("me", at(20), 2, std::time::Duration::from_secs(30))
