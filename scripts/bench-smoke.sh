@@ -39,6 +39,7 @@ run w1 --ops 2000 --rounds 1
 run w2 --jobs 500 --delay 1.5
 run w3 --jobs 50 --seconds 3
 run w4 --jobs 20000 --idle-seconds 1
+run w4-floor --jobs 20000 --rounds 1
 run w5 --jobs 2000 --due 100 --rounds 1
 run w6 --jobs 50 --seconds 3 --lead 2
 if printf '%s' "$last_line" | grep -oE '"duplicates": ?[0-9]+' | grep -qvE ': ?0$'; then

@@ -10,6 +10,7 @@ mod w1;
 mod w2;
 mod w3;
 mod w4;
+mod w4_floor;
 mod w5;
 mod w6;
 
@@ -41,6 +42,10 @@ enum Command {
     W5(w5::Args),
     /// W6 shared store: several processes, no duplicates, no misses.
     W6(w6::Args),
+    /// W4's floor: a bare hash-table + due-index insert per job, no chime
+    /// code (an upper bound for W4's add rate on this machine).
+    #[command(name = "w4-floor")]
+    W4Floor(w4_floor::Args),
     /// (internal) W5's scheduler start-up probe.
     #[command(hide = true)]
     StartupProbe(w5::ProbeArgs),
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::W1(args) => w1::run(args),
+        Command::W4Floor(args) => w4_floor::run(args),
         other => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -77,7 +83,7 @@ fn main() -> ExitCode {
                     Command::W6Worker(args) => w6::worker(args).await,
                     #[cfg(feature = "mongo")]
                     Command::MongoInit { url } => stores::mongo_init(&url).await.map(|()| true),
-                    Command::W1(_) => unreachable!("handled above"),
+                    Command::W1(_) | Command::W4Floor(_) => unreachable!("handled above"),
                 }
             })
         }
