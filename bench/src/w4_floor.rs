@@ -34,7 +34,7 @@ pub struct Args {
 /// The memory store's entry size (packed job, spec number, lease pointer).
 type Entry = (String, [u64; 11]);
 
-/// Runs the floor measurement; always `Ok(true)` unless a round loses an entry.
+/// Runs the floor measurement (no correctness checks: it runs no chime code).
 pub fn run(args: Args) -> Result<bool, String> {
     let mut rng = rand::rng();
     let ids: Vec<String> = (0..args.jobs)
@@ -44,7 +44,6 @@ pub fn run(args: Args) -> Result<bool, String> {
         .map(|_| rng.random_range(0..86_400i64) * 1_000_000)
         .collect();
     let mut per_job_ns = Vec::new();
-    let mut checks = Checks::new();
     for _ in 0..args.rounds.max(1) {
         let mut ids = ids.clone();
         let hasher = foldhash::fast::RandomState::default();
@@ -63,10 +62,8 @@ pub fn run(args: Args) -> Result<bool, String> {
             due.insert((at, Reverse(0), slot));
         }
         let elapsed = begin.elapsed();
-        checks.push((
-            "every entry inserted".into(),
-            by_id.len() == args.jobs && due.len() == args.jobs,
-        ));
+        // What was built must exist: nothing above may be optimised away.
+        std::hint::black_box((&by_id, &entries, &due));
         per_job_ns.push(elapsed.as_nanos() as f64 / args.jobs.max(1) as f64);
     }
     let mut sorted = per_job_ns.clone();
@@ -74,12 +71,12 @@ pub fn run(args: Args) -> Result<bool, String> {
     let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
     Ok(emit(
         "w4-floor",
-        json!({ "jobs": args.jobs, "rounds": args.rounds, "entry_bytes": std::mem::size_of::<Entry>() }),
+        json!({ "jobs": args.jobs, "rounds": args.rounds.max(1), "entry_bytes": std::mem::size_of::<Entry>() }),
         json!({
             "ns_per_job": round3(median),
             "ns_per_job_rounds": per_job_ns.iter().map(|&v| round3(v)).collect::<Vec<_>>(),
             "jobs_per_s_upper_bound": round3(1e9 / median.max(f64::MIN_POSITIVE)),
         }),
-        &checks,
+        &Checks::new(),
     ))
 }

@@ -235,4 +235,24 @@ mod tests {
         state.put(job("d", "0 4 * * *"), None).unwrap();
         assert!(spec_of(&state, "d") < 2);
     }
+
+    #[test]
+    fn a_refused_new_job_changes_nothing() {
+        let mut state = State::default();
+        state.put_new(job("a", "0 2 * * *")).unwrap();
+        let before = (state.specs.len(), state.due.len(), state.job("a"));
+        // Same id, another schedule: refused, and its spec is not kept.
+        match state.put_new(job("a", "0 5 * * *")) {
+            Err(super::NewJobRefused::Exists(id)) => assert_eq!(id.as_str(), "a"),
+            other => panic!("expected Exists, got {other:?}"),
+        }
+        assert_eq!((state.specs.len(), state.due.len(), state.job("a")), before);
+    }
+
+    /// W4's memory per job rests on this size (BENCHMARKS.md, and the
+    /// `w4-floor` bench models an entry of it).
+    #[test]
+    fn an_entry_is_112_bytes() {
+        assert_eq!(std::mem::size_of::<super::Entry>(), 112);
+    }
 }

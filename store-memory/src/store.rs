@@ -141,14 +141,22 @@ impl JobStore for MemoryStore {
         }
         // Each insert checks its own id (a job stored before, or earlier in
         // the batch); on the first refusal the batch's jobs come out again,
-        // so a refused batch adds nothing.
+        // so a refused batch adds nothing (the slots and spec numbers it
+        // used go on the free lists).
         let ids: Vec<ArcStr> = jobs.iter().map(|job| job.id.clone()).collect();
         for (added, job) in jobs.into_iter().enumerate() {
             if let Err(why) = state.put_new(job) {
-                for id in ids.iter().take(added).rev() {
+                let earlier = ids.get(..added).unwrap_or_default();
+                for id in earlier.iter().rev() {
                     state.take(id);
                 }
-                return Err(refused(why));
+                return Err(match why {
+                    NewJobRefused::Exists(id) if earlier.contains(&id) => {
+                        Error::new(ErrorKind::Conflict, "the batch holds this id twice")
+                            .with_job(&id)
+                    }
+                    why => refused(why),
+                });
             }
         }
         Ok(())

@@ -285,8 +285,11 @@ pub(crate) fn acquire_due_jobs(
             .map_err(sql_error)?;
         let mut rows = stmt.query([now]).map_err(sql_error)?;
         // Only live claims count towards the limit: stray rows dropped on
-        // the way must not shorten the batch (they sort among the live ones,
+        // the way do not shorten the batch (they sort among the live ones,
         // so every row scanned up to the last is still cut as one range).
+        // More than `limit` strays among the first 2 × `limit` rows still
+        // do, for one batch: they are deleted with it, and the next
+        // acquisition finds the live rows behind them.
         let mut live = 0;
         while live < limit {
             let Some(row) = rows.next().map_err(sql_error)? else {

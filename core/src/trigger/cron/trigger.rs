@@ -177,22 +177,31 @@ fn crontab_spec(text: &str, stored: &Stored) -> Result<TriggerSpec> {
             Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
         })
     }
+    // Every field named, so a field added to `Stored` does not compile
+    // until it is written here too.
+    let Stored {
+        expression: _,
+        timezone,
+        start_date,
+        end_date,
+        jitter,
+    } = stored;
     // Room for the keys, `"kind":"cron"` and a zone name without growing.
     let mut out = Vec::with_capacity(80 + text.len());
     out.push(b'{');
     // Keys in `str` order: crontab, end_date, jitter, kind, start_date, timezone.
     field(&mut out, "crontab", text)?;
-    if let Some(end) = &stored.end_date {
+    if let Some(end) = end_date {
         field(&mut out, "end_date", end)?;
     }
-    if let Some(jitter) = stored.jitter {
-        field(&mut out, "jitter", &duration::format(jitter))?;
+    if let Some(jitter) = jitter {
+        field(&mut out, "jitter", &duration::format(*jitter))?;
     }
     field(&mut out, "kind", CronTrigger::KIND)?;
-    if let Some(start) = &stored.start_date {
+    if let Some(start) = start_date {
         field(&mut out, "start_date", start)?;
     }
-    if let Some(zone) = &stored.timezone {
+    if let Some(zone) = timezone {
         field(&mut out, "timezone", zone)?;
     }
     out.push(b'}');
