@@ -69,35 +69,6 @@ impl Slots {
         self.entries.get_mut(slot as usize)?.as_mut()
     }
 
-    /// Adds an entry whose id is not in the slots yet; returns its slot.
-    pub fn insert(&mut self, entry: Entry) -> Result<u32, SlotsFull> {
-        let hash = self.hasher.hash_one(entry.job.id().as_str());
-        let slot = match self.free.pop() {
-            Some(slot) => match self.entries.get_mut(slot as usize) {
-                Some(place) => {
-                    *place = Some(entry);
-                    slot
-                }
-                None => return Err(SlotsFull),
-            },
-            None => {
-                let slot = u32::try_from(self.entries.len()).map_err(|_| SlotsFull)?;
-                self.entries.push(Some(entry));
-                slot
-            }
-        };
-        let Slots {
-            entries,
-            by_id,
-            hasher,
-            ..
-        } = self;
-        by_id.insert_unique(hash, slot, |&slot| {
-            hasher.hash_one(id_at(entries, slot).unwrap_or_default())
-        });
-        Ok(slot)
-    }
-
     /// Adds an entry unless its id is there already (one lookup for both
     /// the check and the insert); returns its slot, or the entry back.
     pub fn insert_new(&mut self, entry: Entry) -> Result<u32, NotInserted> {
@@ -188,7 +159,7 @@ mod tests {
         let mut slots = Slots::default();
         // Enough to make the table grow (and rehash) several times.
         for i in 0..5_000 {
-            slots.insert(entry(&format!("job-{i}"))).unwrap();
+            slots.insert_new(entry(&format!("job-{i}"))).unwrap();
         }
         for i in (0..5_000).step_by(2) {
             let removed = slots.remove(&format!("job-{i}"));
@@ -202,7 +173,7 @@ mod tests {
             assert_eq!(slots.contains(&format!("job-{i}")), i % 2 == 1, "job-{i}");
         }
         // Emptied slots are reused, and what was there is not found.
-        slots.insert(entry("new")).unwrap();
+        slots.insert_new(entry("new")).unwrap();
         assert_eq!(slots.entries.len(), 5_000);
         assert_eq!(slots.get("new").map(|e| e.job.id().as_str()), Some("new"));
         assert!(slots.get("job-4998").is_none());

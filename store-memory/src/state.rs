@@ -9,7 +9,7 @@ use chime_core::store::index_micros;
 use chime_core::ArcStr;
 use chrono::{DateTime, Utc};
 
-use crate::slots::{NotInserted, Slots, SlotsFull};
+use crate::slots::{NotInserted, Slots};
 use crate::specs::Specs;
 
 /// Index key: when the job can next be acquired, then higher priority
@@ -81,32 +81,22 @@ impl State {
     ///
     /// It can fail only for a new id (a replaced job frees the slot and
     /// spec number its replacement takes), so nothing stored is lost.
-    pub fn put(&mut self, job: Job, lease: Option<Box<Lease>>) -> Result<(), SlotsFull> {
+    pub fn put(&mut self, job: Job, lease: Option<Box<Lease>>) -> Result<(), NewJobRefused> {
         self.take(&job.id);
-        let (job, spec) = PackedJob::pack(job);
-        let spec = self.specs.share(spec)?;
-        let entry = Entry::new(job, spec, lease);
-        let due = entry.due_at();
-        let slot = match self.jobs.insert(entry) {
-            Ok(slot) => slot,
-            Err(full) => {
-                self.specs.forget(spec);
-                return Err(full);
-            }
-        };
-        if let Some((at, priority)) = due {
-            self.due.insert((at, priority, slot));
-        }
-        Ok(())
+        self.place(job, lease)
     }
 
     /// Inserts a job whose id may not be taken yet, keeping the index in
-    /// step; a job with this id already there is left as it was, and the
-    /// new one is handed back.
+    /// step; a job with this id already there is left as it was.
     pub fn put_new(&mut self, job: Job) -> Result<(), NewJobRefused> {
+        self.place(job, None)
+    }
+
+    /// Packs `job` into a new slot and indexes it, unless its id is taken.
+    fn place(&mut self, job: Job, lease: Option<Box<Lease>>) -> Result<(), NewJobRefused> {
         let (job, spec) = PackedJob::pack(job);
         let spec = self.specs.share(spec).map_err(|_| NewJobRefused::Full)?;
-        let entry = Entry::new(job, spec, None);
+        let entry = Entry::new(job, spec, lease);
         let due = entry.due_at();
         match self.jobs.insert_new(entry) {
             Ok(slot) => {

@@ -14,7 +14,6 @@ use chime_core::ArcStr;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::history::History;
-use crate::slots::SlotsFull;
 use crate::state::{Lease, NewJobRefused, State};
 
 /// A job store in process memory. See the [crate documentation](crate).
@@ -99,17 +98,13 @@ fn release_locked(state: &mut State, owner: &str, id: &str, release: Release) ->
     Ok(Released::Applied)
 }
 
-fn full(_: SlotsFull) -> Error {
-    Error::new(
-        ErrorKind::NotSupported,
-        "the memory store is full: it holds at most 2^32 jobs",
-    )
-}
-
 fn refused(why: NewJobRefused) -> Error {
     match why {
         NewJobRefused::Exists(id) => conflict(&id),
-        NewJobRefused::Full => full(SlotsFull),
+        NewJobRefused::Full => Error::new(
+            ErrorKind::NotSupported,
+            "the memory store is full: it holds at most 2^32 jobs",
+        ),
     }
 }
 
@@ -126,7 +121,7 @@ impl JobStore for MemoryStore {
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let mut state = self.state();
         if replace_existing {
-            return state.put(job, None).map_err(full);
+            return state.put(job, None).map_err(refused);
         }
         state.put_new(job).map_err(refused)
     }
@@ -135,7 +130,7 @@ impl JobStore for MemoryStore {
         let mut state = self.state();
         if replace_existing {
             for job in jobs {
-                state.put(job, None).map_err(full)?;
+                state.put(job, None).map_err(refused)?;
             }
             return Ok(());
         }
@@ -181,7 +176,7 @@ impl JobStore for MemoryStore {
         let Some(lease) = state.take(&job.id) else {
             return Err(Error::job_not_found(&job.id));
         };
-        state.put(job, lease).map_err(full)
+        state.put(job, lease).map_err(refused)
     }
 
     async fn modify_job(&self, id: &str, edit: JobEdit<'_>) -> Result<Job> {
@@ -193,7 +188,7 @@ impl JobStore for MemoryStore {
         let Some(lease) = state.take(id) else {
             return Err(Error::job_not_found(id));
         };
-        state.put(job.clone(), lease).map_err(full)?;
+        state.put(job.clone(), lease).map_err(refused)?;
         Ok(job)
     }
 
