@@ -11,8 +11,10 @@ pub(crate) struct Keys {
     pub leases: String,
     /// sorted set (lex) of available18:priority10:id
     pub due: String,
-    /// hash id → its member in `due`
-    pub due_member: String,
+    /// hash id → its member in `due`, kept by earlier builds of this store,
+    /// before the member was computed from meta and lease (see
+    /// `scripts.rs`); removed when a store connects.
+    pub legacy_due_member: String,
     /// list per job: `runs_prefix` ++ id
     pub runs_prefix: String,
     /// pub/sub channel for job changes
@@ -37,7 +39,7 @@ impl Keys {
             meta: format!("{prefix}:meta"),
             leases: format!("{prefix}:leases"),
             due: format!("{prefix}:due"),
-            due_member: format!("{prefix}:due_member"),
+            legacy_due_member: format!("{prefix}:due_member"),
             runs_prefix: format!("{prefix}:runs:"),
             channel: format!("{prefix}:changes"),
             hand_offs: format!("{prefix}:handoffs"),
@@ -48,13 +50,12 @@ impl Keys {
     }
 
     /// The keys every script takes, in the order the scripts expect.
-    pub fn script_keys(&self) -> [&str; 8] {
+    pub fn script_keys(&self) -> [&str; 7] {
         [
             &self.jobs,
             &self.meta,
             &self.leases,
             &self.due,
-            &self.due_member,
             &self.hand_offs,
             &self.hand_off_deadlines,
             &self.hand_off_holders,

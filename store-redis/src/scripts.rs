@@ -1,11 +1,17 @@
 //! The server-side Lua scripts. Each runs atomically on the Redis server.
 //!
-//! KEYS: 1 jobs, 2 meta, 3 leases, 4 due, 5 due_member, 6 handoffs,
-//! 7 handoff_deadlines, 8 handoff_holders (see `keys.rs`).
+//! KEYS: 1 jobs, 2 meta, 3 leases, 4 due, 5 handoffs, 6 handoff_deadlines,
+//! 7 handoff_holders (see `keys.rs`).
 //! Encodings (see `encoding.rs`): meta = priority10 ++ next18 (next empty
 //! when paused); lease = expires18 ++ acquired-next18 ++ owner; due member =
 //! available18 ":" priority10 ":" id, where available = max(next, lease
 //! expiry) compared as fixed-width strings.
+//!
+//! A job's due member is a function of its meta and lease (`due_member`),
+//! so it is never stored elsewhere: every script that changes a job's meta
+//! or lease removes the member computed from the old values and adds the
+//! one computed from the new ones. Acquisition relies on this: every member
+//! in `due` is its job's current one, or its job is gone or paused.
 //!
 //! The dispatch journal (see `journal.rs`): `handoffs` maps an entry key
 //! (`job_id \x1f fire micros`) to the entry's JSON; `handoff_holders` maps
@@ -20,33 +26,38 @@ use std::sync::OnceLock;
 use redis::Script;
 
 const PRELUDE: &str = r#"
-local jobs, meta, leases, due, due_member = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local handoffs, handoff_deadlines, handoff_holders = KEYS[6], KEYS[7], KEYS[8]
-local function reindex(id)
-  local old = redis.call('HGET', due_member, id)
-  if old then
-    redis.call('ZREM', due, old)
-    redis.call('HDEL', due_member, id)
-  end
-  local m = redis.call('HGET', meta, id)
-  if not m then return end
+local jobs, meta, leases, due = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local handoffs, handoff_deadlines, handoff_holders = KEYS[5], KEYS[6], KEYS[7]
+-- The due member of job id for its meta `m` and lease (false or nil: not
+-- leased); nil when it has no next run time (paused).
+local function due_member(id, m, lease)
   local nxt = string.sub(m, 11)
-  if nxt == '' then return end
+  if nxt == '' then return nil end
   local avail = nxt
-  local lease = redis.call('HGET', leases, id)
   if lease then
     local expires = string.sub(lease, 1, 18)
     if expires > avail then avail = expires end
   end
-  local member = avail .. ':' .. string.sub(m, 1, 10) .. ':' .. id
-  redis.call('ZADD', due, 0, member)
-  redis.call('HSET', due_member, id, member)
+  return avail .. ':' .. string.sub(m, 1, 10) .. ':' .. id
+end
+-- The due member of job id as its meta and lease are stored now.
+local function stored_member(id)
+  local m = redis.call('HGET', meta, id)
+  if not m then return nil end
+  return due_member(id, m, redis.call('HGET', leases, id))
+end
+-- Adds (or removes) `member` (nil: nothing) to (from) the due set.
+local function add_member(member)
+  if member then redis.call('ZADD', due, 0, member) end
+end
+local function remove_member(member)
+  if member then redis.call('ZREM', due, member) end
 end
 local function forget(id, runs_prefix)
+  remove_member(stored_member(id))
   redis.call('HDEL', jobs, id)
   redis.call('HDEL', meta, id)
   redis.call('HDEL', leases, id)
-  reindex(id)
   redis.call('DEL', runs_prefix .. id)
 end
 -- Ends owner's lease on job id. action: "reschedule" (compare-and-set of
@@ -62,8 +73,9 @@ local function release_one(id, owner, action, expected, new_record, new_meta, ru
   if (not lease) or string.sub(lease, 37) ~= owner then return 'lease_lost', '' end
   local m = redis.call('HGET', meta, id) or ''
   if string.sub(m, 11) ~= string.sub(lease, 19, 36) then
+    remove_member(due_member(id, m, lease))
     redis.call('HDEL', leases, id)
-    reindex(id)
+    add_member(due_member(id, m, nil))
     return 'kept', ''
   end
   if action == 'remove' then
@@ -72,10 +84,11 @@ local function release_one(id, owner, action, expected, new_record, new_meta, ru
   end
   if action == 'unreadable' then return 'unreadable', '' end
   if current ~= expected then return 'changed', current end
+  remove_member(due_member(id, m, lease))
   redis.call('HSET', jobs, id, new_record)
   redis.call('HSET', meta, id, new_meta)
   redis.call('HDEL', leases, id)
-  reindex(id)
+  add_member(due_member(id, new_meta, nil))
   return 'ok', ''
 end
 -- Makes owner the holder of journal entry `key` until deadline18.
@@ -119,11 +132,12 @@ local replace = ARGV[1] == '1'
 local n = (#ARGV - 2) / 3
 if replace then
   for i = 0, n - 1 do
-    local id = ARGV[3 + i * 3]
+    local id, m = ARGV[3 + i * 3], ARGV[5 + i * 3]
+    remove_member(stored_member(id))
     redis.call('HSET', jobs, id, ARGV[4 + i * 3])
-    redis.call('HSET', meta, id, ARGV[5 + i * 3])
+    redis.call('HSET', meta, id, m)
     redis.call('HDEL', leases, id)
-    reindex(id)
+    add_member(due_member(id, m, nil))
   end
 else
   local ids = {}
@@ -132,10 +146,10 @@ else
   for i = 1, n do
     if existing[i] then return {'conflict', ids[i]} end
   end
-  -- All new (a removal clears a job's lease and due entry with it): a
+  -- All new (a removal clears a job's lease and due member with it): a
   -- few multi-field writes for the whole batch. The tables are filled by
   -- counters: `#t` is a binary search in Lua 5.1, per append.
-  local records, metas, members, member_args = {}, {}, {}, {}
+  local records, metas, members = {}, {}, {}
   local written, indexed = 0, 0
   for i = 0, n - 1 do
     local at = 3 + i * 3
@@ -145,20 +159,16 @@ else
     metas[written + 1] = id
     metas[written + 2] = m
     written = written + 2
-    local nxt = string.sub(m, 11)
-    if nxt ~= '' then
-      local member = nxt .. ':' .. string.sub(m, 1, 10) .. ':' .. id
+    local member = due_member(id, m, nil)
+    if member then
       members[indexed + 1] = 0
       members[indexed + 2] = member
-      member_args[indexed + 1] = id
-      member_args[indexed + 2] = member
       indexed = indexed + 2
     end
   end
   in_slices('HSET', jobs, records)
   in_slices('HSET', meta, metas)
   in_slices('ZADD', due, members)
-  in_slices('HSET', due_member, member_args)
 end
 redis.call('PUBLISH', ARGV[2], 'add')
 return {'ok'}
@@ -168,9 +178,10 @@ return {'ok'}
 const UPDATE: &str = r#"
 local id = ARGV[1]
 if redis.call('HEXISTS', jobs, id) == 0 then return 'not_found' end
+remove_member(stored_member(id))
 redis.call('HSET', jobs, id, ARGV[2])
 redis.call('HSET', meta, id, ARGV[3])
-reindex(id)
+add_member(stored_member(id))
 redis.call('PUBLISH', ARGV[4], 'update')
 return 'ok'
 "#;
@@ -182,9 +193,10 @@ local id = ARGV[1]
 local current = redis.call('HGET', jobs, id)
 if not current then return 'not_found' end
 if current ~= ARGV[2] then return 'changed' end
+remove_member(stored_member(id))
 redis.call('HSET', jobs, id, ARGV[3])
 redis.call('HSET', meta, id, ARGV[4])
-reindex(id)
+add_member(stored_member(id))
 redis.call('PUBLISH', ARGV[5], 'update')
 return 'ok'
 "#;
@@ -203,7 +215,7 @@ const REMOVE_ALL: &str = r#"
 for _, id in ipairs(redis.call('HKEYS', jobs)) do
   redis.call('DEL', ARGV[1] .. id)
 end
-redis.call('DEL', jobs, meta, leases, due, due_member)
+redis.call('DEL', jobs, meta, leases, due)
 redis.call('PUBLISH', ARGV[2], 'remove_all')
 return 'ok'
 "#;
@@ -212,9 +224,10 @@ return 'ok'
 /// expires18. Returns a flat list id, record, id, record…
 ///
 /// A fixed number of commands per batch, not per job: the due jobs' meta
-/// and records are read with one HMGET each, and their leases, due-set
-/// moves and due-member entries are written with one multi-field command
-/// each (in slices, to stay within Lua's argument limits).
+/// and records are read with one HMGET each, their members moved with one
+/// ZREM and one ZADD and their leases written with one HSET (in slices, to
+/// stay within Lua's argument limits). A member whose job is gone or paused
+/// is removed on the way.
 const ACQUIRE: &str = r#"
 local members = redis.call('ZRANGEBYLEX', due, '-', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #members == 0 then return {} end
@@ -222,41 +235,32 @@ local ids = {}
 for i, member in ipairs(members) do ids[i] = string.sub(member, 31) end
 local metas = hmget(meta, ids)
 local owner, expires = ARGV[3], ARGV[4]
-local taken, lease_args, new_members, member_args, stale = {}, {}, {}, {}, {}
+-- Filled by counters (see ADD): `n` jobs taken, `gone` members removed.
+local taken, lease_args, new_members, removed = {}, {}, {}, {}
+local n, gone = 0, 0
 for i, id in ipairs(ids) do
   local m = metas[i]
-  local nxt = m and string.sub(m, 11) or ''
-  if #nxt == 18 then
-    local avail = nxt
-    if expires > avail then avail = expires end
-    local member = avail .. ':' .. string.sub(m, 1, 10) .. ':' .. id
-    taken[#taken + 1] = id
-    lease_args[#lease_args + 1] = id
-    lease_args[#lease_args + 1] = expires .. nxt .. owner
-    new_members[#new_members + 1] = 0
-    new_members[#new_members + 1] = member
-    member_args[#member_args + 1] = id
-    member_args[#member_args + 1] = member
-  else
-    stale[#stale + 1] = id
+  gone = gone + 1
+  removed[gone] = members[i]
+  if m and #m == 28 then
+    local lease = expires .. string.sub(m, 11) .. owner
+    n = n + 1
+    taken[n] = id
+    lease_args[2 * n - 1] = id
+    lease_args[2 * n] = lease
+    new_members[2 * n - 1] = 0
+    new_members[2 * n] = due_member(id, m, lease)
   end
 end
-for _, id in ipairs(stale) do reindex(id) end
-if #taken == 0 then return {} end
-local moved = {}
-for i, member in ipairs(members) do
-  local m = metas[i]
-  if m and #string.sub(m, 11) == 18 then moved[#moved + 1] = member end
-end
-in_slices('ZREM', due, moved)
+in_slices('ZREM', due, removed)
+if n == 0 then return {} end
 in_slices('ZADD', due, new_members)
 in_slices('HSET', leases, lease_args)
-in_slices('HSET', due_member, member_args)
 local records = hmget(jobs, taken)
 local out = {}
 for i, id in ipairs(taken) do
-  out[#out + 1] = id
-  out[#out + 1] = records[i] or ''
+  out[2 * i - 1] = id
+  out[2 * i] = records[i] or ''
 end
 return out
 "#;

@@ -246,6 +246,15 @@ impl RedisStore {
             .await
             .map_err(|e| redis_error(&config, "connect", e))?;
         let keys = Keys::new(&config.prefix);
+        // Earlier builds also kept every job's due member in a hash; the
+        // scripts now compute it from the job's meta and lease, so that
+        // hash is dead weight (every scheduler on the store must run this
+        // build: see the README's upgrade note).
+        redis::cmd("UNLINK")
+            .arg(&keys.legacy_due_member)
+            .query_async::<()>(&mut conn.clone())
+            .await
+            .map_err(|e| redis_error(&config, "remove the legacy due-member hash", e))?;
         let (feed_tx, feed) = watch::channel(0);
         let listener = spawn_listener(client, keys.channel.clone(), feed_tx, config.redacted_url());
         Ok(RedisStore {

@@ -325,3 +325,171 @@ async fn claims_move_entries_between_owners_and_finish_clears_them() {
     );
     server.clean().await;
 }
+
+/// The due-set member a job with next run time `next` (and no unexpired
+/// lease, or one ending before it) and priority 0 must have: the layout
+/// documented in `scripts.rs`.
+fn member(id: &str, available: DateTime<Utc>) -> String {
+    format!("{:018}:{:010}:{id}", available.timestamp_micros(), i32::MAX)
+}
+
+impl Server {
+    async fn due(&self) -> Vec<String> {
+        self.query(
+            redis::cmd("ZRANGE")
+                .arg(&self.store.keys.due)
+                .arg(0)
+                .arg(-1),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn the_due_set_holds_each_jobs_current_member_through_every_write() {
+    let Some(server) = Server::start("members").await else {
+        return;
+    };
+    let store = &server.store;
+    let jobs = vec![job("a", at(10)), job("b", at(20)), job("c", at(30))];
+    store.add_jobs(jobs, false).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [
+            member("a", at(10)),
+            member("b", at(20)),
+            member("c", at(30))
+        ]
+    );
+    // Updated, modified, paused.
+    store.update_job(job("b", at(40))).await.unwrap();
+    store
+        .modify_job("c", &|j: &mut Job| {
+            j.next_run_time = None;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("a", at(10)), member("b", at(40))]
+    );
+    // Acquired: available again when the lease ends (10 + 30 s).
+    let got = store
+        .acquire_due_jobs("A", at(10), 10, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(got.jobs.len(), 1);
+    assert_eq!(
+        server.due().await,
+        [member("a", at(40)), member("b", at(40))]
+    );
+    // Released with a new next run time.
+    store.release_job("A", "a", again(70)).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("b", at(40)), member("a", at(70))]
+    );
+    // Replaced by a batch add; then acquired, updated under the lease
+    // (the later of next run and lease end counts) and released ("kept").
+    store.add_jobs(vec![job("a", at(15))], true).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("a", at(15)), member("b", at(40))]
+    );
+    store.acquire_due_jobs("A", at(15), 1, LEASE).await.unwrap();
+    store.update_job(job("a", at(20))).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("b", at(40)), member("a", at(45))]
+    );
+    store.release_job("A", "a", again(99)).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("a", at(20)), member("b", at(40))],
+        "the update made under the lease is kept"
+    );
+    // Removed, one and all.
+    store.remove_job("b").await.unwrap();
+    assert_eq!(server.due().await, [member("a", at(20))]);
+    store.remove_all_jobs().await.unwrap();
+    assert_eq!(server.due().await, Vec::<String>::new());
+    server.clean().await;
+}
+
+#[tokio::test]
+async fn acquisition_drops_members_of_jobs_that_are_gone_or_paused() {
+    let Some(server) = Server::start("stray").await else {
+        return;
+    };
+    let store = &server.store;
+    store
+        .add_jobs(vec![job("a", at(10)), job("b", at(10))], false)
+        .await
+        .unwrap();
+    // Members no job accounts for: one of a job that is gone, one of a
+    // job that is paused (its meta has no next run time).
+    let keys = &store.keys;
+    server
+        .run(
+            redis::pipe()
+                .cmd("ZADD")
+                .arg(&keys.due)
+                .arg(0)
+                .arg(member("gone", at(5)))
+                .cmd("ZADD")
+                .arg(&keys.due)
+                .arg(0)
+                .arg(member("p", at(5)))
+                .cmd("HSET")
+                .arg(&keys.meta)
+                .arg("p")
+                .arg(format!("{:010}", i32::MAX)),
+        )
+        .await;
+    let got = store.acquire_due_jobs("A", at(10), 3, LEASE).await.unwrap();
+    assert_eq!(got.jobs.len(), 1, "two of the three members were strays");
+    assert_eq!(got.jobs[0].id, "a");
+    assert_eq!(
+        server.due().await,
+        [member("b", at(10)), member("a", at(40))],
+        "the strays are gone"
+    );
+    let got = store.acquire_due_jobs("A", at(10), 3, LEASE).await.unwrap();
+    assert_eq!(got.jobs.len(), 1);
+    assert_eq!(got.jobs[0].id, "b");
+    server.clean().await;
+}
+
+#[tokio::test]
+async fn connecting_removes_the_member_hash_of_earlier_builds() {
+    let Some(server) = Server::start("legacy").await else {
+        return;
+    };
+    server
+        .store
+        .add_jobs(vec![job("a", at(10))], false)
+        .await
+        .unwrap();
+    let legacy = server.store.keys.legacy_due_member.clone();
+    let _: () = server
+        .query(
+            redis::cmd("HSET")
+                .arg(&legacy)
+                .arg("a")
+                .arg(member("a", at(10))),
+        )
+        .await;
+    let url = std::env::var("CHIME_TEST_REDIS_URL").unwrap();
+    let again = RedisStore::connect(RedisConfig::new(&url).prefix(&server.prefix))
+        .await
+        .unwrap();
+    let exists: i64 = server.query(redis::cmd("EXISTS").arg(&legacy)).await;
+    assert_eq!(exists, 0);
+    let got = again
+        .acquire_due_jobs("A", at(10), 10, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(got.jobs.len(), 1, "the job is still due");
+    server.clean().await;
+}

@@ -74,8 +74,8 @@ impl StoreHarness for Harness {
             .find(|(k, _)| *k == key)
             .map(|(_, p)| p.clone())
             .unwrap();
-        // The documented layout (store-redis/src/keys.rs): record, index
-        // entry (priority10 ++ next18) and due member.
+        // The documented layout (store-redis/src/keys.rs, scripts.rs):
+        // record, index entry (priority10 ++ next18) and due member.
         let next = record
             .next_run_time
             .map(|t| format!("{:018}", t.timestamp_micros()))
@@ -96,10 +96,6 @@ impl StoreHarness for Harness {
             .cmd("ZADD")
             .arg(format!("{prefix}:due"))
             .arg(0)
-            .arg(&member)
-            .cmd("HSET")
-            .arg(format!("{prefix}:due_member"))
-            .arg(record.id)
             .arg(&member)
             .query_async::<()>(&mut conn)
             .await
