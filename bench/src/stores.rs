@@ -107,8 +107,8 @@ impl StoreSpec {
         }
     }
 
-    /// Removes what the run left: the SQLite file (and its WAL files) or
-    /// every job under the Redis prefix.
+    /// Removes what the run left: the SQLite file (and its WAL files),
+    /// every job under the Redis prefix, or the MongoDB database.
     pub async fn cleanup(&self, store: Option<&Arc<dyn JobStore>>) {
         match self {
             StoreSpec::Sqlite(path) => {
@@ -118,12 +118,37 @@ impl StoreSpec {
                     let _ = std::fs::remove_file(p);
                 }
             }
-            StoreSpec::Redis { .. } | StoreSpec::Mongo { .. } => {
+            StoreSpec::Redis { .. } => {
                 if let Some(store) = store {
                     let _ = store.remove_all_jobs().await;
                 }
             }
+            StoreSpec::Mongo { url, database } => {
+                if let Some(store) = store {
+                    let _ = store.remove_all_jobs().await;
+                }
+                // The run's own database (jobs, history, journal, indexes):
+                // runs must not pile up empty databases on the server.
+                #[cfg(feature = "mongo")]
+                drop_mongo_database(url, database).await;
+                #[cfg(not(feature = "mongo"))]
+                let _ = (url, database);
+            }
         }
+    }
+}
+
+/// Drops `database` on the server at `url` (best effort: a bench that
+/// cannot clean up still reports its figures).
+#[cfg(feature = "mongo")]
+async fn drop_mongo_database(url: &str, database: &str) {
+    match mongodb::Client::with_uri_str(url).await {
+        Ok(client) => {
+            if let Err(e) = client.database(database).drop().await {
+                eprintln!("chime-bench: could not drop MongoDB database {database}: {e}");
+            }
+        }
+        Err(e) => eprintln!("chime-bench: could not drop MongoDB database {database}: {e}"),
     }
 }
 
