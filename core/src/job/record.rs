@@ -15,9 +15,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use arcstr::ArcStr;
+
 use super::Job;
 use crate::duration;
 use crate::error::{Error, ErrorKind, Result};
+use crate::trigger::TriggerSpec;
 
 /// The record format version this build writes and the newest it reads.
 pub const RECORD_VERSION: u64 = 1;
@@ -83,14 +86,14 @@ impl Job {
     /// [`ErrorKind::UnreadableRecord`] error naming the job id when it can be
     /// found.
     pub fn from_record(text: &str) -> Result<Job> {
-        // The usual case in one typed pass (plus a skim for the version);
-        // anything unusual takes the path below, which names the problem.
-        if let Ok(RecordVersion { version: Some(v) }) = serde_json::from_str(text) {
-            if v <= RECORD_VERSION {
-                if let Ok(job) = serde_json::from_str::<Job>(text) {
-                    return Ok(job);
-                }
-            }
+        // The usual case in one typed pass, the trigger spec's text kept
+        // as it is; anything unusual takes the path below, which names the
+        // problem.
+        if let Some(job) = serde_json::from_str::<RecordIn<'_>>(text)
+            .ok()
+            .and_then(RecordIn::into_job)
+        {
+            return Ok(job);
         }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             Error::new(
@@ -167,10 +170,58 @@ struct RecordOut<'a> {
     version: u64,
 }
 
-/// Just a record's format version (every other field skipped).
+/// A record read in one pass: [`Job`]'s fields (with the same serde
+/// attributes) and the format version, the trigger spec as its raw text.
+/// A record this does not read (or [`RecordIn::into_job`] declines) goes
+/// through the value path of [`Job::from_record`], which is the reference.
 #[derive(Deserialize)]
-struct RecordVersion {
+struct RecordIn<'a> {
+    id: ArcStr,
+    name: ArcStr,
+    task: ArcStr,
+    #[serde(default)]
+    args: Value,
+    #[serde(borrow)]
+    trigger: &'a RawValue,
+    executor: ArcStr,
+    #[serde(with = "duration::serde_text_opt")]
+    misfire_grace_time: Option<Duration>,
+    coalesce: bool,
+    max_instances: u32,
+    #[serde(default)]
+    priority: i32,
+    next_run_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    trigger_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
     version: Option<u64>,
+}
+
+impl RecordIn<'_> {
+    /// The job, unless the version is missing or newer than this build
+    /// reads, or the trigger spec is unusable (the value path reports why).
+    fn into_job(self) -> Option<Job> {
+        if self.version.is_none_or(|v| v > RECORD_VERSION) {
+            return None;
+        }
+        let trigger = TriggerSpec::from_json_text(self.trigger.get()).ok()?;
+        Some(Job {
+            id: self.id,
+            name: self.name,
+            task: self.task,
+            args: self.args,
+            trigger,
+            executor: self.executor,
+            misfire_grace_time: self.misfire_grace_time,
+            coalesce: self.coalesce,
+            max_instances: self.max_instances,
+            priority: self.priority,
+            next_run_time: self.next_run_time,
+            trigger_time: self.trigger_time,
+            labels: self.labels,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -231,5 +282,44 @@ mod tests {
         let err = Job::from_record(r#"{"version":1,"id":"x","task":5}"#).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnreadableRecord);
         assert_eq!(err.job_id(), Some("x"));
+    }
+
+    #[test]
+    fn a_trigger_spec_written_another_way_reads_as_the_value_path_reads_it() {
+        let job = sample();
+        let canonical = job.trigger.as_json().to_owned();
+        let text = job.to_record().unwrap();
+        // The same spec with spaces, keys out of order, an escaped
+        // character and a float: as another tool or an older build might
+        // have written it.
+        let other =
+            r#"{ "start": "2026-01-01T00:00:00Z", "seconds": 60.0, "kind": "interv\u0061l" }"#;
+        let other_text = text.replacen(&canonical, other, 1);
+        assert_ne!(other_text, text);
+        let by_value = Job::from_record_value(serde_json::from_str(&other_text).unwrap()).unwrap();
+        let read = Job::from_record(&other_text).unwrap();
+        assert_eq!(read, by_value);
+        assert_eq!(read.trigger.kind(), "interval");
+        assert!(!read.trigger.as_json().contains(' '), "kept canonical");
+        // A newer record version is still refused with its reason.
+        let newer = text.replace(r#""version":1"#, r#""version":2"#);
+        let err = Job::from_record(&newer).unwrap_err();
+        assert!(err.message().contains("version 2"), "{err}");
+        // A spec without a kind is unreadable, not a job with no trigger.
+        let kindless = text.replacen(&canonical, r#"{"seconds":60}"#, 1);
+        let err = Job::from_record(&kindless).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnreadableRecord);
+        assert_eq!(err.job_id(), Some("r1"));
+    }
+
+    #[test]
+    fn every_built_in_trigger_spec_is_read_back_as_written() {
+        for spec in crate::trigger::built_in_samples() {
+            let mut job = sample();
+            job.trigger = spec.clone();
+            let read = Job::from_record(&job.to_record().unwrap()).unwrap();
+            assert_eq!(read.trigger.as_json(), spec.as_json());
+            assert_eq!(read, job);
+        }
     }
 }

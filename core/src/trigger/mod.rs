@@ -14,6 +14,7 @@ mod interval;
 mod random_interval;
 mod registry;
 mod spec;
+mod spec_text;
 
 pub use calendar_interval::{CalendarIntervalTrigger, MonthEnd};
 pub use combinators::{AndTrigger, OrTrigger};
@@ -109,4 +110,38 @@ impl ResolveContext {
     pub fn new(now: DateTime<Utc>, timezone: chrono_tz::Tz) -> Self {
         ResolveContext { now, timezone }
     }
+}
+
+/// One spec of every built-in trigger kind, with their optional parts set
+/// (for tests that go over every kind).
+#[cfg(test)]
+pub(crate) fn built_in_samples() -> Vec<TriggerSpec> {
+    use std::sync::Arc;
+    use std::time::Duration;
+    let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+    let triggers: Vec<Arc<dyn Trigger>> = vec![
+        Arc::new(CronTrigger::crontab("30 4 * * 1-5").unwrap()),
+        Arc::new(DateTrigger::new(at)),
+        Arc::new(IntervalTrigger::seconds(90).unwrap()),
+        Arc::new(CalendarIntervalTrigger::months(1).unwrap()),
+        Arc::new(
+            RandomIntervalTrigger::new(Duration::from_secs(10), Duration::from_secs(20)).unwrap(),
+        ),
+        every(3).days().at("09:30").build_arc().unwrap(),
+        Arc::new(
+            AndTrigger::new(vec![
+                Arc::new(IntervalTrigger::seconds(60).unwrap()),
+                Arc::new(CronTrigger::crontab("* 9-17 * * *").unwrap()),
+            ])
+            .unwrap(),
+        ),
+        Arc::new(
+            OrTrigger::new(vec![
+                Arc::new(DateTrigger::new(at)),
+                Arc::new(CronTrigger::crontab("0 0 1 * *").unwrap()),
+            ])
+            .unwrap(),
+        ),
+    ];
+    triggers.iter().map(|t| t.to_spec().unwrap()).collect()
 }

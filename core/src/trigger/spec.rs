@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::spec_text::canonical_spec_head;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A trigger as stored: a JSON object whose `kind` names the trigger type,
@@ -93,6 +94,26 @@ impl TriggerSpec {
             version: 1,
             json: json.into(),
         }
+    }
+
+    /// A spec from its JSON object text, as a record holds it: the text is
+    /// kept as it is when it is already canonical (see `spec_text`), and
+    /// otherwise parsed and re-encoded as [`TriggerSpec::from_value`] does.
+    pub(crate) fn from_json_text(text: &str) -> Result<Self> {
+        if let Some(head) = canonical_spec_head(text) {
+            return Ok(TriggerSpec {
+                kind: kind_name(head.kind),
+                version: head.version,
+                json: text.into(),
+            });
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorKind::UnknownTrigger,
+                format!("trigger spec is not valid JSON: {e}"),
+            )
+        })?;
+        Self::from_value(value)
     }
 
     fn from_map(mut map: Map<String, Value>) -> Result<Self> {
