@@ -32,7 +32,7 @@ pub fn format(duration: Duration) -> String {
 /// Serde helpers storing a `Duration` as human-readable text.
 pub mod serde_text {
     use super::*;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     /// Serializes as text (`"1h 30m"`).
     pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -41,24 +41,36 @@ pub mod serde_text {
 
     /// Deserializes from text (`"90s"`) or from a number of seconds.
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        let value = TextOrSeconds::deserialize(deserializer)?;
-        value.into_duration().map_err(serde::de::Error::custom)
+        deserializer.deserialize_any(TextOrSeconds)
     }
 
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    pub(super) enum TextOrSeconds {
-        Text(String),
-        Seconds(f64),
-    }
+    /// Reads text or a number of seconds as it comes (no buffering, no
+    /// copy of the text).
+    pub(super) struct TextOrSeconds;
 
-    impl TextOrSeconds {
-        pub(super) fn into_duration(self) -> Result<Duration, String> {
-            match self {
-                TextOrSeconds::Text(text) => parse(&text).map_err(|e| e.message().to_owned()),
-                TextOrSeconds::Seconds(secs) => Duration::try_from_secs_f64(secs)
-                    .map_err(|_| format!("duration: {secs} is not a valid number of seconds")),
-            }
+    impl serde::de::Visitor<'_> for TextOrSeconds {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a duration like \"90s\" or a number of seconds")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
+            parse(text).map_err(|e| E::custom(e.message()))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, secs: f64) -> Result<Duration, E> {
+            Duration::try_from_secs_f64(secs).map_err(|_| {
+                E::custom(format!("duration: {secs} is not a valid number of seconds"))
+            })
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<Duration, E> {
+            self.visit_f64(secs as f64)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, secs: i64) -> Result<Duration, E> {
+            self.visit_f64(secs as f64)
         }
     }
 }
@@ -67,7 +79,7 @@ pub mod serde_text {
 pub mod serde_text_opt {
     use super::serde_text::TextOrSeconds;
     use super::*;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     /// Serializes as text or `null`.
     pub fn serialize<S: Serializer>(
@@ -84,12 +96,31 @@ pub mod serde_text_opt {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        match Option::<TextOrSeconds>::deserialize(deserializer)? {
-            Some(v) => v
-                .into_duration()
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-            None => Ok(None),
+        deserializer.deserialize_option(OptionalTextOrSeconds)
+    }
+
+    struct OptionalTextOrSeconds;
+
+    impl<'de> serde::de::Visitor<'de> for OptionalTextOrSeconds {
+        type Value = Option<Duration>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a duration like \"90s\", a number of seconds, or null")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(TextOrSeconds).map(Some)
         }
     }
 }
@@ -127,5 +158,44 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert!(err.message().starts_with("duration"), "{bad}: {err}");
         }
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Fields {
+        #[serde(with = "serde_text")]
+        every: Duration,
+        #[serde(default, with = "serde_text_opt")]
+        grace: Option<Duration>,
+    }
+
+    #[test]
+    fn serde_reads_text_seconds_and_null() {
+        let read = |json: &str| serde_json::from_str::<Fields>(json);
+        let cases = [
+            (r#"{"every":"1h 30m","grace":"90s"}"#, 5400.0, Some(90.0)),
+            (r#"{"every":90,"grace":1.5}"#, 90.0, Some(1.5)),
+            (r#"{"every":0.25,"grace":null}"#, 0.25, None),
+            (r#"{"every":"1m"}"#, 60.0, None),
+        ];
+        for (json, every, grace) in cases {
+            let fields = read(json).unwrap();
+            assert_eq!(fields.every, Duration::from_secs_f64(every), "{json}");
+            assert_eq!(fields.grace, grace.map(Duration::from_secs_f64), "{json}");
+        }
+        for bad in [
+            r#"{"every":"soon"}"#,
+            r#"{"every":-5}"#,
+            r#"{"every":true}"#,
+            r#"{"every":"1m","grace":"ten"}"#,
+            r#"{"every":"1m","grace":[1]}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        let err = read(r#"{"every":"soon"}"#).unwrap_err().to_string();
+        assert!(err.contains("'soon' is not a duration"), "{err}");
+        // The same through a `Value` (the record path for unusual records).
+        let value = serde_json::json!({"every": "2m", "grace": 30});
+        let fields: Fields = serde_json::from_value(value).unwrap();
+        assert_eq!(fields.grace, Some(Duration::from_secs(30)));
     }
 }

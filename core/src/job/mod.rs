@@ -6,6 +6,7 @@ mod id;
 mod new_job;
 mod packed;
 mod record;
+mod record_time;
 
 pub use changes::JobChanges;
 pub use id::validate_job_id;

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use arcstr::ArcStr;
 
-use super::Job;
+use super::{record_time, Job};
 use crate::duration;
 use crate::error::{Error, ErrorKind, Result};
 use crate::trigger::TriggerSpec;
@@ -162,10 +162,12 @@ struct RecordOut<'a> {
     #[serde(with = "duration::serde_text_opt")]
     misfire_grace_time: Option<Duration>,
     name: &'a str,
+    #[serde(serialize_with = "record_time::serialize_opt")]
     next_run_time: Option<DateTime<Utc>>,
     priority: i32,
     task: &'a str,
     trigger: &'a RawValue,
+    #[serde(serialize_with = "record_time::serialize_opt")]
     trigger_time: Option<DateTime<Utc>>,
     version: u64,
 }
@@ -190,8 +192,9 @@ struct RecordIn<'a> {
     max_instances: u32,
     #[serde(default)]
     priority: i32,
+    #[serde(default, deserialize_with = "record_time::deserialize_opt")]
     next_run_time: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "record_time::deserialize_opt")]
     trigger_time: Option<DateTime<Utc>>,
     #[serde(default)]
     labels: BTreeMap<String, String>,
