@@ -35,18 +35,43 @@ pub(crate) struct Slots {
     hasher: foldhash::fast::RandomState,
 }
 
-fn id_at(entries: &[Option<Entry>], slot: u32) -> Option<&str> {
-    let entry = entries.get(slot as usize)?.as_ref()?;
-    Some(entry.job.id().as_str())
+/// Whether the entry in `slot` is job `id` (whose hash is `id_hash`): the
+/// stored hash first, so a mismatch rarely reads the id itself.
+fn is_at(entries: &[Option<Entry>], slot: u32, id: &str, id_hash: u32) -> bool {
+    entries
+        .get(slot as usize)
+        .and_then(Option::as_ref)
+        .is_some_and(|entry| entry.id_hash == id_hash && entry.job.id().as_str() == id)
+}
+
+/// The table's hash of an id hash: its 32 bits spread over 64, so that
+/// both the bucket (low bits) and the tag (top bits) vary with them.
+fn table_hash(id_hash: u32) -> u64 {
+    u64::from(id_hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The table hash of the entry in `slot`, from its stored id hash (for
+/// growing the table: no id is read or hashed).
+fn table_hash_at(entries: &[Option<Entry>], slot: u32) -> u64 {
+    let stored = entries.get(slot as usize).and_then(Option::as_ref);
+    table_hash(stored.map_or(0, |entry| entry.id_hash))
 }
 
 impl Slots {
+    /// The id hash [`Entry::id_hash`] holds for `id`.
+    fn id_hash(&self, id: &str) -> u32 {
+        // The low half of a 64-bit hash (truncation intended).
+        self.hasher.hash_one(id) as u32
+    }
+
     /// The slot job `id` is in.
     pub fn slot_of(&self, id: &str) -> Option<u32> {
-        let hash = self.hasher.hash_one(id);
+        let id_hash = self.id_hash(id);
         let entries = &self.entries;
         self.by_id
-            .find(hash, |&slot| id_at(entries, slot) == Some(id))
+            .find(table_hash(id_hash), |&slot| {
+                is_at(entries, slot, id, id_hash)
+            })
             .copied()
     }
 
@@ -71,20 +96,21 @@ impl Slots {
 
     /// Adds an entry unless its id is there already (one lookup for both
     /// the check and the insert); returns its slot, or the entry back.
-    pub fn insert_new(&mut self, entry: Entry) -> Result<u32, NotInserted> {
-        let hash = self.hasher.hash_one(entry.job.id().as_str());
+    pub fn insert_new(&mut self, mut entry: Entry) -> Result<u32, NotInserted> {
+        let id_hash = self.id_hash(entry.job.id().as_str());
+        entry.id_hash = id_hash;
         let Slots {
             entries,
             free,
             by_id,
-            hasher,
+            ..
         } = self;
         let vacant = {
             let id = entry.job.id().as_str();
             let found = by_id.entry(
-                hash,
-                |&slot| id_at(entries, slot) == Some(id),
-                |&slot| hasher.hash_one(id_at(entries, slot).unwrap_or_default()),
+                table_hash(id_hash),
+                |&slot| is_at(entries, slot, id, id_hash),
+                |&slot| table_hash_at(entries, slot),
             );
             match found {
                 hashbrown::hash_table::Entry::Occupied(_) => {
@@ -113,11 +139,13 @@ impl Slots {
 
     /// Takes job `id` out; returns its slot (free now) and entry.
     pub fn remove(&mut self, id: &str) -> Option<(u32, Entry)> {
-        let hash = self.hasher.hash_one(id);
+        let id_hash = self.id_hash(id);
         let entries = &self.entries;
         let found = self
             .by_id
-            .find_entry(hash, |&slot| id_at(entries, slot) == Some(id))
+            .find_entry(table_hash(id_hash), |&slot| {
+                is_at(entries, slot, id, id_hash)
+            })
             .ok()?;
         let (slot, _) = found.remove();
         let entry = self.entries.get_mut(slot as usize)?.take()?;

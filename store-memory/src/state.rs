@@ -47,12 +47,21 @@ pub(crate) struct Lease {
 pub(crate) struct Entry {
     pub job: PackedJob,
     spec: u32,
+    /// The id's hash as [`Slots`](crate::slots::Slots) keeps it (set when
+    /// the entry goes in): growing the id table re-reads it here instead
+    /// of hashing every id again. It fills what was padding.
+    pub id_hash: u32,
     pub lease: Option<Box<Lease>>,
 }
 
 impl Entry {
     pub fn new(job: PackedJob, spec: u32, lease: Option<Box<Lease>>) -> Self {
-        Entry { job, spec, lease }
+        Entry {
+            job,
+            spec,
+            id_hash: 0,
+            lease,
+        }
     }
 
     /// When the job can next be acquired: its next run time, or later while
