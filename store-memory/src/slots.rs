@@ -41,7 +41,7 @@ fn is_at(entries: &[Option<Entry>], slot: u32, id: &str, id_hash: u32) -> bool {
     entries
         .get(slot as usize)
         .and_then(Option::as_ref)
-        .is_some_and(|entry| entry.id_hash == id_hash && entry.job.id().as_str() == id)
+        .is_some_and(|entry| entry.id_hash() == id_hash && entry.job.id().as_str() == id)
 }
 
 /// The table's hash of an id hash: its 32 bits spread over 64, so that
@@ -54,7 +54,7 @@ fn table_hash(id_hash: u32) -> u64 {
 /// growing the table: no id is read or hashed).
 fn table_hash_at(entries: &[Option<Entry>], slot: u32) -> u64 {
     let stored = entries.get(slot as usize).and_then(Option::as_ref);
-    table_hash(stored.map_or(0, |entry| entry.id_hash))
+    table_hash(stored.map_or(0, Entry::id_hash))
 }
 
 impl Slots {
@@ -98,7 +98,7 @@ impl Slots {
     /// the check and the insert); returns its slot, or the entry back.
     pub fn insert_new(&mut self, mut entry: Entry) -> Result<u32, NotInserted> {
         let id_hash = self.id_hash(entry.job.id().as_str());
-        entry.id_hash = id_hash;
+        entry.set_id_hash(id_hash);
         let Slots {
             entries,
             free,

@@ -50,7 +50,7 @@ pub(crate) struct Entry {
     /// The id's hash as [`Slots`](crate::slots::Slots) keeps it (set when
     /// the entry goes in): growing the id table re-reads it here instead
     /// of hashing every id again. It fills what was padding.
-    pub id_hash: u32,
+    id_hash: u32,
     pub lease: Option<Box<Lease>>,
 }
 
@@ -62,6 +62,16 @@ impl Entry {
             id_hash: 0,
             lease,
         }
+    }
+
+    /// The id hash [`Slots`](crate::slots::Slots) set.
+    pub fn id_hash(&self) -> u32 {
+        self.id_hash
+    }
+
+    /// Set by [`Slots`](crate::slots::Slots) only, as the entry goes in.
+    pub(crate) fn set_id_hash(&mut self, id_hash: u32) {
+        self.id_hash = id_hash;
     }
 
     /// When the job can next be acquired: its next run time, or later while

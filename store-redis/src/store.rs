@@ -250,11 +250,16 @@ impl RedisStore {
         // scripts now compute it from the job's meta and lease, so that
         // hash is dead weight (every scheduler on the store must run this
         // build: see the README's upgrade note).
-        redis::cmd("UNLINK")
+        // Best effort: a user without write access (a read-only CLI
+        // session) can still connect; a later one with write access
+        // removes it.
+        if let Err(e) = redis::cmd("UNLINK")
             .arg(&keys.legacy_due_member)
             .query_async::<()>(&mut conn.clone())
             .await
-            .map_err(|e| redis_error(&config, "remove the legacy due-member hash", e))?;
+        {
+            tracing::debug!(url = %config.redacted_url(), error = %e.kind_name(), "could not remove the legacy due-member hash");
+        }
         let (feed_tx, feed) = watch::channel(0);
         let listener = spawn_listener(client, keys.channel.clone(), feed_tx, config.redacted_url());
         Ok(RedisStore {

@@ -409,7 +409,38 @@ async fn the_due_set_holds_each_jobs_current_member_through_every_write() {
         [member("a", at(20)), member("b", at(40))],
         "the update made under the lease is kept"
     );
+    // Replaced by a batch add while leased: the leased member goes, and
+    // the lease with it.
+    store.acquire_due_jobs("A", at(20), 1, LEASE).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("b", at(40)), member("a", at(50))]
+    );
+    store.add_jobs(vec![job("a", at(25))], true).await.unwrap();
+    assert_eq!(
+        server.due().await,
+        [member("a", at(25)), member("b", at(40))]
+    );
+    // Paused under a lease, then released ("kept"): no member at all.
+    store.acquire_due_jobs("A", at(25), 1, LEASE).await.unwrap();
+    store
+        .modify_job("a", &|j: &mut Job| {
+            j.next_run_time = None;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(server.due().await, [member("b", at(40))]);
+    store.release_job("A", "a", again(99)).await.unwrap();
+    assert_eq!(server.due().await, [member("b", at(40))]);
+    // Released with "remove" (a job that fires no more).
+    store.acquire_due_jobs("A", at(40), 1, LEASE).await.unwrap();
+    store.release_job("A", "b", Release::Remove).await.unwrap();
+    assert_eq!(server.due().await, Vec::<String>::new());
+    assert!(store.get_job("b").await.unwrap().is_none());
     // Removed, one and all.
+    store.update_job(job("a", at(20))).await.unwrap();
+    store.add_jobs(vec![job("b", at(30))], false).await.unwrap();
     store.remove_job("b").await.unwrap();
     assert_eq!(server.due().await, [member("a", at(20))]);
     store.remove_all_jobs().await.unwrap();

@@ -88,12 +88,15 @@ impl Job {
     pub fn from_record(text: &str) -> Result<Job> {
         // The usual case in one typed pass, the trigger spec's text kept
         // as it is; anything unusual takes the path below, which names the
-        // problem.
-        if let Some(job) = serde_json::from_str::<RecordIn<'_>>(text)
-            .ok()
-            .and_then(RecordIn::into_job)
-        {
-            return Ok(job);
+        // problem. (A typed pass would also read a JSON array as the
+        // struct's fields in order: records are objects only.)
+        if text.trim_start().starts_with('{') {
+            if let Some(job) = serde_json::from_str::<RecordIn<'_>>(text)
+                .ok()
+                .and_then(RecordIn::into_job)
+            {
+                return Ok(job);
+            }
         }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             Error::new(
@@ -203,12 +206,13 @@ struct RecordIn<'a> {
 
 impl RecordIn<'_> {
     /// The job, unless the version is missing or newer than this build
-    /// reads, or the trigger spec is unusable (the value path reports why).
+    /// reads, or the trigger spec's text is not canonical: the value path
+    /// reads (or refuses) those, exactly as it did before this pass.
     fn into_job(self) -> Option<Job> {
         if self.version.is_none_or(|v| v > RECORD_VERSION) {
             return None;
         }
-        let trigger = TriggerSpec::from_json_text(self.trigger.get()).ok()?;
+        let trigger = TriggerSpec::from_canonical_json(self.trigger.get())?;
         Some(Job {
             id: self.id,
             name: self.name,
@@ -308,6 +312,50 @@ mod tests {
         let newer = text.replace(r#""version":1"#, r#""version":2"#);
         let err = Job::from_record(&newer).unwrap_err();
         assert!(err.message().contains("version 2"), "{err}");
+        // Records are objects: the fields in an array (in the order the
+        // typed pass declares them) are no record.
+        let fields: Value = serde_json::from_str(&text).unwrap();
+        let in_order = [
+            "id",
+            "name",
+            "task",
+            "args",
+            "trigger",
+            "executor",
+            "misfire_grace_time",
+            "coalesce",
+            "max_instances",
+            "priority",
+            "next_run_time",
+            "trigger_time",
+            "labels",
+            "version",
+        ];
+        let array = Value::Array(
+            in_order
+                .iter()
+                .map(|key| fields.get(key).cloned().unwrap_or(serde_json::json!({})))
+                .collect(),
+        )
+        .to_string();
+        let err = Job::from_record(&array).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnreadableRecord);
+        // A spec nested as deep as JSON allows counts from the record, as
+        // in the value path, not from the spec.
+        let deep = format!(
+            r#"{{"kind":"interval","n":{}0{},"seconds":60}}"#,
+            "[".repeat(126),
+            "]".repeat(126)
+        );
+        let deep_text = text.replacen(&canonical, &deep, 1);
+        assert!(
+            serde_json::from_str::<Value>(&deep_text).is_err(),
+            "too deep for JSON"
+        );
+        assert_eq!(
+            Job::from_record(&deep_text).map_err(|e| e.kind()),
+            Err(ErrorKind::UnreadableRecord)
+        );
         // A spec without a kind is unreadable, not a job with no trigger.
         let kindless = text.replacen(&canonical, r#"{"seconds":60}"#, 1);
         let err = Job::from_record(&kindless).unwrap_err();

@@ -96,24 +96,15 @@ impl TriggerSpec {
         }
     }
 
-    /// A spec from its JSON object text, as a record holds it: the text is
-    /// kept as it is when it is already canonical (see `spec_text`), and
-    /// otherwise parsed and re-encoded as [`TriggerSpec::from_value`] does.
-    pub(crate) fn from_json_text(text: &str) -> Result<Self> {
-        if let Some(head) = canonical_spec_head(text) {
-            return Ok(TriggerSpec {
-                kind: kind_name(head.kind),
-                version: head.version,
-                json: text.into(),
-            });
-        }
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Error::new(
-                ErrorKind::UnknownTrigger,
-                format!("trigger spec is not valid JSON: {e}"),
-            )
-        })?;
-        Self::from_value(value)
+    /// A spec from JSON object text that is already canonical (see
+    /// `spec_text`), kept as it is; `None` for any other text.
+    pub(crate) fn from_canonical_json(text: &str) -> Option<Self> {
+        let head = canonical_spec_head(text)?;
+        Some(TriggerSpec {
+            kind: kind_name(head.kind),
+            version: head.version,
+            json: text.into(),
+        })
     }
 
     fn from_map(mut map: Map<String, Value>) -> Result<Self> {

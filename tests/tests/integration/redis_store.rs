@@ -84,22 +84,23 @@ impl StoreHarness for Harness {
         let member = format!("{next}:{priority}:{}", record.id);
         let client = redis::Client::open(self.url.as_str()).unwrap();
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        redis::pipe()
-            .cmd("HSET")
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSET")
             .arg(format!("{prefix}:jobs"))
             .arg(record.id)
             .arg(record.text)
             .cmd("HSET")
             .arg(format!("{prefix}:meta"))
             .arg(record.id)
-            .arg(format!("{priority}{next}"))
-            .cmd("ZADD")
-            .arg(format!("{prefix}:due"))
-            .arg(0)
-            .arg(&member)
-            .query_async::<()>(&mut conn)
-            .await
-            .unwrap();
+            .arg(format!("{priority}{next}"));
+        // A paused job (no next run time) has no due member.
+        if !next.is_empty() {
+            pipe.cmd("ZADD")
+                .arg(format!("{prefix}:due"))
+                .arg(0)
+                .arg(&member);
+        }
+        pipe.query_async::<()>(&mut conn).await.unwrap();
         true
     }
 }
