@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every benchmark workload (chime-bench w1 … w6) at a tiny size, so the
-# harness never rots. The full sizes and their results are in BENCHMARKS.md.
+# Runs every benchmark workload (chime-bench w1 … w6, and the floors) at a
+# tiny size, so the harness never rots. The full sizes and their results are in BENCHMARKS.md.
 #
 # Redis and MongoDB are measured when CHIME_TEST_REDIS_URL /
 # CHIME_TEST_MONGO_URL name a server (as scripts/test.sh sets them);
@@ -41,6 +41,9 @@ run w3 --jobs 50 --seconds 3
 run w4 --jobs 20000 --idle-seconds 1
 run w4-floor --jobs 20000 --rounds 1
 run w5 --jobs 2000 --due 100 --rounds 1
+if [ -n "${CHIME_TEST_MONGO_URL:-}" ]; then
+    run w5-mongo-floor --jobs 2000 --claimed 100 --rounds 1
+fi
 run w6 --jobs 50 --seconds 3 --lead 2
 if printf '%s' "$last_line" | grep -oE '"duplicates": ?[0-9]+' | grep -qvE ': ?0$'; then
     echo "scripts/bench-smoke.sh: W6 reports duplicate runs" >&2

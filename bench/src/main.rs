@@ -12,6 +12,8 @@ mod w3;
 mod w4;
 mod w4_floor;
 mod w5;
+#[cfg(feature = "mongo")]
+mod w5_mongo_floor;
 mod w6;
 
 use std::process::ExitCode;
@@ -46,6 +48,11 @@ enum Command {
     /// code (an upper bound for W4's add rate on this machine).
     #[command(name = "w4-floor")]
     W4Floor(w4_floor::Args),
+    /// W5's MongoDB floor: bare claims of due documents (updates and reads
+    /// by id, no chime code): a lower bound for W5's MongoDB acquire.
+    #[cfg(feature = "mongo")]
+    #[command(name = "w5-mongo-floor")]
+    W5MongoFloor(w5_mongo_floor::Args),
     /// (internal) W5's scheduler start-up probe.
     #[command(hide = true)]
     StartupProbe(w5::ProbeArgs),
@@ -79,6 +86,8 @@ fn main() -> ExitCode {
                     Command::W4(args) => w4::run(args).await,
                     Command::W5(args) => w5::run(args).await,
                     Command::W6(args) => w6::run(args).await,
+                    #[cfg(feature = "mongo")]
+                    Command::W5MongoFloor(args) => w5_mongo_floor::run(args).await,
                     Command::StartupProbe(args) => w5::probe(args).await,
                     Command::W6Worker(args) => w6::worker(args).await,
                     #[cfg(feature = "mongo")]
