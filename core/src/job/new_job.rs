@@ -204,6 +204,20 @@ impl NewJob {
         defaults: &JobDefaults,
         timezone: chrono_tz::Tz,
     ) -> Result<Job> {
+        self.into_job_with_task(now, defaults, timezone, None)
+    }
+
+    /// [`into_job`](Self::into_job), the task name taken from `shared` (the
+    /// scheduler's registered copy of the same name) when given, instead
+    /// of a new copy per job.
+    pub(crate) fn into_job_with_task(
+        self,
+        now: DateTime<Utc>,
+        defaults: &JobDefaults,
+        timezone: chrono_tz::Tz,
+        shared: Option<ArcStr>,
+    ) -> Result<Job> {
+        debug_assert!(shared.as_deref().is_none_or(|name| name == self.task));
         let id = match self.id {
             Some(id) => ArcStr::from(id),
             None => {
@@ -250,7 +264,7 @@ impl NewJob {
                 }
             },
         };
-        let task = ArcStr::from(self.task);
+        let task = shared.unwrap_or_else(|| ArcStr::from(self.task));
         Ok(Job {
             name: self.name.map_or_else(|| task.clone(), ArcStr::from),
             id,

@@ -101,10 +101,11 @@ impl AsyncScheduler {
         let alias = new_job.store.clone();
         let replace = new_job.replace_existing;
         let store = self.store(&alias)?;
-        let mut job = new_job.into_job(
+        let mut job = new_job.into_job_with_task(
             self.now(),
             &self.inner.config.job_defaults,
             self.inner.config.timezone,
+            Some(task.clone()),
         )?;
         self.inner.share_names(&mut job, task);
         store
@@ -160,10 +161,11 @@ impl AsyncScheduler {
                 });
             };
             let key = (new_job.store.clone(), new_job.replace_existing);
-            let mut job = new_job.into_job(
+            let mut job = new_job.into_job_with_task(
                 now,
                 &self.inner.config.job_defaults,
                 self.inner.config.timezone,
+                Some(task.clone()),
             )?;
             self.inner.share_names(&mut job, task);
             match groups.iter_mut().find(|(k, _)| *k == key) {

@@ -88,7 +88,7 @@ impl TriggerSpec {
     /// triggers that build their text without a JSON map): compact JSON
     /// with every object's keys in `str` order, as [`TriggerSpec::new`]
     /// writes it, holding `kind` and no `version` (format version 1).
-    pub(crate) fn from_canonical_text(kind: &str, json: String) -> Self {
+    pub(crate) fn from_canonical_text(kind: &str, json: &str) -> Self {
         TriggerSpec {
             kind: kind_name(kind),
             version: 1,

@@ -186,29 +186,43 @@ fn crontab_spec(text: &str, stored: &Stored) -> Result<TriggerSpec> {
         end_date,
         jitter,
     } = stored;
-    // Room for the keys, `"kind":"cron"` and a zone name without growing.
-    let mut out = Vec::with_capacity(80 + text.len());
-    out.push(b'{');
-    // Keys in `str` order: crontab, end_date, jitter, kind, start_date, timezone.
-    field(&mut out, "crontab", text)?;
-    if let Some(end) = end_date {
-        field(&mut out, "end_date", end)?;
+    thread_local! {
+        /// The text is written here, then copied once into the spec's
+        /// shared string: a bulk add writes one spec per job, and a fresh
+        /// buffer per spec was an allocation (and a free) per job.
+        static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    if let Some(jitter) = jitter {
-        field(&mut out, "jitter", &duration::format(*jitter))?;
-    }
-    field(&mut out, "kind", CronTrigger::KIND)?;
-    if let Some(start) = start_date {
-        field(&mut out, "start_date", start)?;
-    }
-    if let Some(zone) = timezone {
-        field(&mut out, "timezone", zone)?;
-    }
-    out.push(b'}');
-    let json = String::from_utf8(out).map_err(|e| {
-        Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
-    })?;
-    Ok(TriggerSpec::from_canonical_text(CronTrigger::KIND, json))
+    TEXT.with(|buffer| {
+        // Not re-entered: nothing below writes another crontab spec.
+        let mut out = buffer.try_borrow_mut().map_err(|_| {
+            Error::new(
+                ErrorKind::Internal,
+                "a crontab spec is already being written",
+            )
+        })?;
+        out.clear();
+        out.push(b'{');
+        // Keys in `str` order: crontab, end_date, jitter, kind, start_date, timezone.
+        field(&mut out, "crontab", text)?;
+        if let Some(end) = end_date {
+            field(&mut out, "end_date", end)?;
+        }
+        if let Some(jitter) = jitter {
+            field(&mut out, "jitter", &duration::format(*jitter))?;
+        }
+        field(&mut out, "kind", CronTrigger::KIND)?;
+        if let Some(start) = start_date {
+            field(&mut out, "start_date", start)?;
+        }
+        if let Some(zone) = timezone {
+            field(&mut out, "timezone", zone)?;
+        }
+        out.push(b'}');
+        let json = std::str::from_utf8(&out).map_err(|e| {
+            Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
+        })?;
+        Ok(TriggerSpec::from_canonical_text(CronTrigger::KIND, json))
+    })
 }
 
 impl Trigger for CronTrigger {
