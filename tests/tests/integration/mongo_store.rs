@@ -193,6 +193,110 @@ async fn run_history_shows_the_newest_runs_up_to_the_limit_and_storage_stays_nea
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_batch_takes_the_batched_way_only_where_it_may() {
+    use chime::store::{JobRelease, Release, Released};
+    let Some(url) = mongo_url() else { return };
+    let database = unique_database("release_batch");
+    let store = MongoStore::connect(MongoConfig::new(&url).database(&database))
+        .await
+        .unwrap();
+    let t0 = chime::chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let at = |s: i64| t0 + chime::chrono::TimeDelta::seconds(s);
+    let job = |id: &str| {
+        NewJob::new("t", IntervalTrigger::seconds(60).unwrap())
+            .id(id)
+            .next_run(NextRun::At(at(10)))
+            .into_job(t0, &Default::default(), chime::chrono_tz::UTC)
+            .unwrap()
+    };
+    let ids = ["plain", "twice", "paused", "removed", "elsewhere"];
+    store
+        .add_jobs(ids.iter().map(|id| job(id)).collect(), false)
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(30);
+    let got = store
+        .acquire_due_jobs("A", at(10), 10, lease)
+        .await
+        .unwrap();
+    assert_eq!(got.jobs.len(), ids.len());
+    // Under A's lease: one job paused (the change wins), one taken over by
+    // B after A's lease expired.
+    store
+        .modify_job("paused", &|j: &mut chime::job::Job| {
+            j.next_run_time = None;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let client = Client::with_uri_str(&url).await.unwrap();
+    client
+        .database(&database)
+        .collection::<Document>("jobs")
+        .update_one(
+            doc! { "_id": "elsewhere" },
+            doc! { "$set": { "lease_owner": "B" } },
+        )
+        .await
+        .unwrap();
+    let again = |s: i64| Release::Reschedule {
+        next_run_time: at(s),
+        trigger_time: at(s),
+    };
+    let releases = vec![
+        JobRelease::new("plain", again(70)),
+        JobRelease::new("twice", again(80)),
+        JobRelease::new("twice", again(90)),
+        JobRelease::new("paused", again(70)),
+        JobRelease::new("removed", Release::Remove),
+        JobRelease::new("elsewhere", again(70)),
+    ];
+    let results = store.release_jobs("A", &releases).await;
+    let kinds: Vec<Result<Released, chime::ErrorKind>> = results
+        .into_iter()
+        .map(|r| r.map_err(|e| e.kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            Ok(Released::Applied),
+            Ok(Released::Applied),
+            Err(chime::ErrorKind::LeaseLost),
+            Ok(Released::KeptUpdate),
+            Ok(Released::Applied),
+            Err(chime::ErrorKind::LeaseLost),
+        ]
+    );
+    let next = |id: &'static str| {
+        let store = &store;
+        async move { store.get_job(id).await.unwrap().map(|j| j.next_run_time) }
+    };
+    assert_eq!(next("plain").await, Some(Some(at(70))));
+    assert_eq!(next("twice").await, Some(Some(at(80))), "the first entry's");
+    assert_eq!(
+        next("paused").await,
+        Some(None),
+        "the pause made under the lease is kept"
+    );
+    assert_eq!(next("removed").await, None);
+    assert_eq!(
+        next("elsewhere").await,
+        Some(Some(at(10))),
+        "B's, untouched"
+    );
+    // The released jobs are due again and handed out as usual (with the
+    // one B held, whose lease has lapsed by then).
+    let later = store
+        .acquire_due_jobs("C", at(90), 10, lease)
+        .await
+        .unwrap();
+    let mut handed: Vec<String> = later.jobs.iter().map(|j| j.id.to_string()).collect();
+    handed.sort();
+    assert_eq!(handed, ["elsewhere", "plain", "twice"]);
+    client.database(&database).drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_is_idempotent_and_reports_the_feed() {
     let Some(url) = mongo_url() else { return };
     let database = unique_database("connect");
