@@ -15,9 +15,7 @@
 //!    taken over: such an entry fails its statement, and that job is not
 //!    released — it stays leased, and its fire is taken over when the lease
 //!    expires).
-//! 2. **Release** each job with its own compare-and-set: the usual
-//!    reschedules as statements of one `update` command, the rest as
-//!    single operations sent concurrently (see `release_batch`).
+//! 2. **Release** each job with its own compare-and-set, sent concurrently.
 //! 3. **Withdraw** the entries of the releases that failed (lease lost, job
 //!    gone), filtered on this owner.
 //!
@@ -33,15 +31,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chime_core::store::{HandOff, HandOffKey, JobRelease, JobStore, Release, Released};
 use chime_core::{Error, ErrorKind, Result};
 use futures::TryStreamExt;
-use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, Document};
 
 use super::{lease_lost, unreadable_error, MongoStore};
 use crate::document::{
     decode, hand_off_document, hand_off_id, id_of, int_field, micros, AVAIL, LEASE_EXPIRES,
-    LEASE_NEXT, LEASE_OWNER, LEASE_TOKEN, NEXT, OWNER, PRIORITY, RECORD,
+    LEASE_NEXT, LEASE_OWNER, NEXT, OWNER, PRIORITY, RECORD,
 };
-use crate::error::scrub;
 
 /// Statements per write command, at most (the server allows 100,000).
 const STATEMENTS_PER_COMMAND: usize = 10_000;
@@ -116,59 +112,6 @@ fn chunks(statements: Vec<Statement>) -> Vec<(usize, Vec<Document>)> {
         commands.push((start, current));
     }
     commands
-}
-
-/// The batched form of a reschedule (see `release_batch`): a compare-and-set
-/// statement on the lease and the record as read in `doc`, which also
-/// stamps the document with `token`. `None` when the entry needs the
-/// per-job way: not a reschedule, not this owner's lease, a schedule
-/// changed under the lease, or a record that cannot be read.
-fn reschedule_statement(
-    owner: &str,
-    entry: &JobRelease,
-    doc: &Document,
-    token: ObjectId,
-) -> Option<Statement> {
-    let Release::Reschedule {
-        next_run_time,
-        trigger_time,
-    } = entry.release
-    else {
-        return None;
-    };
-    if doc.get_str(LEASE_OWNER).ok() != Some(owner)
-        || int_field(doc, NEXT) != int_field(doc, LEASE_NEXT)
-    {
-        return None;
-    }
-    let id = entry.id.as_str();
-    let mut job = decode(id, doc).ok()?;
-    job.next_run_time = Some(next_run_time);
-    job.trigger_time = Some(trigger_time);
-    let record = job.to_record().ok()?;
-    let next = micros(next_run_time);
-    let read_record = doc.get_str(RECORD).ok()?;
-    let bytes = estimate([read_record, record.as_str(), id, owner]);
-    let held = doc! {
-        "_id": id,
-        LEASE_OWNER: owner,
-        LEASE_EXPIRES: doc.get(LEASE_EXPIRES).cloned().unwrap_or(Bson::Null),
-        RECORD: read_record,
-    };
-    let update = doc! {
-        "$set": {
-            RECORD: record,
-            NEXT: next,
-            PRIORITY: job.priority,
-            AVAIL: next,
-            LEASE_TOKEN: token,
-        },
-        "$unset": { LEASE_OWNER: "", LEASE_EXPIRES: "", LEASE_NEXT: "" },
-    };
-    Some(Statement {
-        body: doc! { "q": held, "u": update, "multi": false, "upsert": false },
-        bytes,
-    })
 }
 
 impl MongoStore {
@@ -258,20 +201,12 @@ impl MongoStore {
             .collect()
     }
 
-    /// Releases each job with its own compare-and-set, from one read of
-    /// the whole batch (one `find` for all of them instead of one per job).
-    ///
-    /// The common case, a reschedule of a job whose document shows this
-    /// owner's lease and an unchanged schedule, goes out as one `update`
-    /// command for the batch: a statement per job, each filtered on the
-    /// lease and the record as read (so each is still a compare-and-set of
-    /// its own) and stamping the document with this batch's token; one
-    /// `find` by token then tells which statements applied. Per-operation
-    /// commands cost the server (and the round trips) several times the
-    /// write itself. Everything else (removals, schedules changed under the
-    /// lease, unreadable records, an id named twice) and every statement
-    /// that did not apply goes the per-job way, which reads the job again
-    /// ([`JobStore::release_job`]).
+    /// Releases each job with its own compare-and-set, all at once, from
+    /// one read of the whole batch: one `find` for all of them instead of
+    /// one per job (a release was two round trips, and the server's cost
+    /// per operation, not the round trip, is what W5/W6 measured). A job
+    /// whose document changed after that read goes through
+    /// [`JobStore::release_job`], which reads it again.
     pub(super) async fn release_batch(
         &self,
         owner: &str,
@@ -292,161 +227,23 @@ impl MongoStore {
         if let Err(error) = read.await {
             return each_failed(releases, &self.fail("find")(error));
         }
-        let mut results: Vec<Option<Result<Released>>> = releases.iter().map(|_| None).collect();
-        // Batched statements that did not apply: the job changed since the
-        // read, so the per-job way starts by reading it again.
-        let mut read_again = vec![false; releases.len()];
-        let token = ObjectId::new();
-        let mut batched: Vec<(usize, Statement)> = Vec::new();
-        let mut seen = HashSet::new();
-        for (i, entry) in releases.iter().enumerate() {
-            // A second entry for one id goes the per-job way: its statement
-            // would fail against the first one's write, yet find the token.
-            if !seen.insert(entry.id.as_str()) {
-                continue;
-            }
-            if let Some(statement) = docs
-                .get(entry.id.as_str())
-                .and_then(|doc| reschedule_statement(owner, entry, doc, token))
-            {
-                batched.push((i, statement));
-            }
-        }
-        if !batched.is_empty() {
-            let positions: Vec<usize> = batched.iter().map(|(i, _)| *i).collect();
-            let statements = batched.into_iter().map(|(_, s)| s).collect();
-            match self
-                .update_stamped(statements, token, &positions, releases)
-                .await
-            {
-                Ok(outcomes) => {
-                    for (&i, outcome) in positions.iter().zip(outcomes) {
-                        // `None`: it did not apply; the per-job way below.
-                        read_again[i] = outcome.is_none();
-                        results[i] = outcome;
-                    }
-                }
-                Err(error) => {
-                    for i in positions {
-                        results[i] = Some(Err(Error::new(error.kind(), error.message())
-                            .set_temporary(error.is_retryable())
-                            .with_job(&releases[i].id)));
-                    }
+        let attempts = releases.iter().map(|entry| {
+            // Cloned, not taken: a batch naming one id twice gives both
+            // entries the document (the second compare-and-set then fails
+            // and reads it again) instead of calling the job missing.
+            let doc = docs.get(entry.id.as_str()).cloned();
+            async move {
+                match self
+                    .release_read(owner, &entry.id, entry.release, doc)
+                    .await
+                {
+                    Ok(Some(released)) => Ok(released),
+                    Ok(None) => self.release_job(owner, &entry.id, entry.release).await,
+                    Err(error) => Err(error),
                 }
             }
-        }
-        let attempts = releases
-            .iter()
-            .zip(&results)
-            .zip(&read_again)
-            .filter(|((_, result), _)| result.is_none())
-            .map(|((entry, _), &read_again)| {
-                // Cloned, not taken: a batch naming one id twice gives
-                // both entries the document (the second compare-and-set
-                // then fails and reads it again) instead of calling the
-                // job missing.
-                let doc = (!read_again)
-                    .then(|| docs.get(entry.id.as_str()).cloned())
-                    .flatten();
-                async move {
-                    if read_again {
-                        return self.release_job(owner, &entry.id, entry.release).await;
-                    }
-                    match self
-                        .release_read(owner, &entry.id, entry.release, doc)
-                        .await
-                    {
-                        Ok(Some(released)) => Ok(released),
-                        Ok(None) => self.release_job(owner, &entry.id, entry.release).await,
-                        Err(error) => Err(error),
-                    }
-                }
-            });
-        let mut rest = futures::future::join_all(attempts).await.into_iter();
-        results
-            .into_iter()
-            .map(|result| {
-                result.unwrap_or_else(|| {
-                    rest.next().unwrap_or_else(|| {
-                        Err(Error::new(ErrorKind::Internal, "release not attempted"))
-                    })
-                })
-            })
-            .collect()
-    }
-
-    /// Runs the batched reschedule `statements` (each stamping its document
-    /// with `token`), then finds which applied. Per statement: `Some(Ok)`
-    /// applied, `Some(Err)` refused by the server, `None` did not match
-    /// (the document changed since it was read). An error of the command
-    /// or the read-back leaves every outcome unknown: `Err`.
-    async fn update_stamped(
-        &self,
-        statements: Vec<Statement>,
-        token: ObjectId,
-        positions: &[usize],
-        releases: &[JobRelease],
-    ) -> Result<Vec<Option<Result<Released>>>> {
-        let count = statements.len();
-        let mut refused: HashMap<usize, String> = HashMap::new();
-        let collection = self.jobs.name().to_owned();
-        for (start, chunk) in chunks(statements) {
-            let reply = self
-                .db
-                .run_command(
-                    doc! { "update": collection.as_str(), "updates": chunk, "ordered": false },
-                )
-                .await
-                .map_err(self.fail("release"))?;
-            if let Ok(concern) = reply.get_document("writeConcernError") {
-                return Err(Error::new(
-                    ErrorKind::StoreUnavailable,
-                    format!(
-                        "MongoDB release: write concern not met ({})",
-                        concern.get_str("errmsg").unwrap_or_default()
-                    ),
-                )
-                .set_temporary(true));
-            }
-            if let Ok(errors) = reply.get_array("writeErrors") {
-                for error in errors.iter().filter_map(Bson::as_document) {
-                    let index = int_field(error, "index").unwrap_or_default();
-                    let index = start.saturating_add(usize::try_from(index).unwrap_or_default());
-                    let message = error.get_str("errmsg").unwrap_or("refused").to_owned();
-                    refused.insert(index, message);
-                }
-            }
-        }
-        let ids: Vec<&str> = positions.iter().map(|&i| releases[i].id.as_str()).collect();
-        let mut applied = HashSet::new();
-        let mut cursor = self
-            .jobs
-            .find(doc! { "_id": { "$in": &ids }, LEASE_TOKEN: token })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(self.fail("release (read back)"))?;
-        while let Some(doc) = cursor
-            .try_next()
-            .await
-            .map_err(self.fail("release (read back)"))?
-        {
-            applied.insert(id_of(&doc));
-        }
-        Ok((0..count)
-            .map(|k| {
-                if let Some(message) = refused.remove(&k) {
-                    return Some(Err(Error::new(
-                        ErrorKind::StoreUnavailable,
-                        format!(
-                            "MongoDB refused the release: {}",
-                            scrub(message, &self.secrets)
-                        ),
-                    )
-                    .with_job(ids[k])));
-                }
-                applied.contains(ids[k]).then_some(Ok(Released::Applied))
-            })
-            .collect())
+        });
+        futures::future::join_all(attempts).await
     }
 
     /// One compare-and-set release of job `id` as `doc` (its document as
