@@ -192,7 +192,7 @@ fn crontab_spec(text: &str, stored: &Stored) -> Result<TriggerSpec> {
         /// buffer per spec was an allocation (and a free) per job.
         static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    TEXT.with(|buffer| {
+    let written = TEXT.try_with(|buffer| {
         // Not re-entered: nothing below writes another crontab spec.
         let mut out = buffer.try_borrow_mut().map_err(|_| {
             Error::new(
@@ -222,6 +222,14 @@ fn crontab_spec(text: &str, stored: &Stored) -> Result<TriggerSpec> {
             Error::new(ErrorKind::Internal, "cannot encode a trigger spec").with_source(e)
         })?;
         Ok(TriggerSpec::from_canonical_text(CronTrigger::KIND, json))
+    });
+    // The buffer is gone only while the thread's locals are being dropped
+    // (a job added from another local's destructor): say so, don't panic.
+    written.unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Internal,
+            "a crontab spec cannot be written while the thread is exiting",
+        ))
     })
 }
 
