@@ -41,7 +41,7 @@ mod sample;
 
 pub use checks::*;
 pub use harness::{RawRecord, StoreHarness};
-pub use sample::{sample_job, T0};
+pub use sample::{at, sample_job, T0};
 
 /// Runs every check against fresh stores from `harness`.
 pub async fn run_all(harness: &dyn StoreHarness) {
