@@ -653,11 +653,11 @@ impl JobStore for MongoStore {
 
     async fn release_jobs(&self, owner: &str, releases: &[JobRelease]) -> Vec<Result<Released>> {
         if self.replicated {
-            // Hand-offs first, then per-job compare-and-sets (see `release.rs`).
+            // Hand-offs first, then the releases (see `release.rs`).
             self.release_with_journal(owner, releases).await
         } else {
-            // No transactions (and no journal): each release is its own
-            // compare-and-set, from one read of the whole batch.
+            // No transactions (and no journal): compare-and-sets from one
+            // read of the whole batch (see `release.rs`).
             self.release_batch(owner, releases).await
         }
     }

@@ -29,7 +29,7 @@
 //! crash between 2 and 3 leaves an entry for a release that failed: the
 //! same double report.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chime_core::store::{HandOff, HandOffKey, JobRelease, JobStore, Release, Released};
 use chime_core::{Error, ErrorKind, Result};
@@ -99,6 +99,10 @@ fn failed(entry: &JobRelease, error: &Error) -> Error {
         .with_job(&entry.id)
 }
 
+/// The error code of a statement of [`applied_or_refused`] that matched
+/// nothing: its insert would change the immutable `_id`.
+const REFUSED_INSERT: i64 = 66;
+
 /// The `_id` an upsert statement of [`applied_or_refused`] would give the
 /// document it inserts: a document, so never a job's (string) `_id`.
 fn refused_insert_id() -> Document {
@@ -106,14 +110,16 @@ fn refused_insert_id() -> Document {
 }
 
 /// A statement that applies `update` to the document `filter` matches and
-/// fails when none matches, so that the command's `writeErrors` name
-/// exactly the statements that changed nothing — with no read-back, which
-/// another scheduler's writes could make wrong.
+/// fails with code [`REFUSED_INSERT`] when none matches, so that the
+/// command's reply says which statements changed nothing — with no
+/// read-back, which another scheduler's writes could make wrong.
 ///
 /// It is an upsert whose insert would set an `_id` other than the
 /// filter's: when nothing matches (the document changed, or is gone) the
 /// server refuses it (immutable field `_id`, code 66) and inserts nothing;
-/// when a document matches, `$setOnInsert` does nothing.
+/// when a document matches, `$setOnInsert` does nothing. A statement that
+/// fails with any other code (behind mongos, a shard's failure) may have
+/// been applied: its outcome is unknown.
 fn applied_or_refused(filter: Document, mut update: Document, bytes: usize) -> Statement {
     update.insert("$setOnInsert", doc! { "_id": refused_insert_id() });
     Statement {
@@ -236,7 +242,7 @@ impl MongoStore {
                 .await;
             match outcomes.failure {
                 None => {
-                    for position in outcomes.refused {
+                    for &position in outcomes.errors.keys() {
                         if let Some(&(i, hand_off)) = with_hand_off.get(position) {
                             results[i] = Some(Err(Error::new(
                                 ErrorKind::StoreUnavailable,
@@ -255,7 +261,7 @@ impl MongoStore {
             }
         }
 
-        // 2. The releases, each its own compare-and-set, all at once.
+        // 2. The releases (see `release_batch`).
         let pending: Vec<usize> = (0..releases.len())
             .filter(|&i| results[i].is_none())
             .collect();
@@ -379,16 +385,27 @@ impl MongoStore {
         }
         let mut again = Vec::new();
         for (position, &i) in batched.iter().enumerate() {
-            results[i] = match &batch.failure {
+            let unknown = |error: &Error| Some(Err(failed(&releases[i], error)));
+            results[i] = match (&batch.failure, batch.errors.get(&position)) {
                 // The outcome is unknown (the statement may have been
                 // applied): the release reports the failure.
-                Some((from, error)) if position >= *from => Some(Err(failed(&releases[i], error))),
-                _ if batch.refused.contains(&position) => {
+                (Some((from, error)), _) if position >= *from => unknown(error),
+                (_, Some(&REFUSED_INSERT)) => {
                     // Certainly not applied: the document changed.
                     again.push(i);
                     None
                 }
-                _ => Some(Ok(Released::Applied)),
+                // Any other failure of a statement (a shard's, behind
+                // mongos) does not prove it changed nothing.
+                (_, Some(code)) => unknown(&Error::new(
+                    ErrorKind::StoreUnavailable,
+                    format!("release: the server failed the statement (code {code})"),
+                )),
+                (_, None) if batch.upserted.contains(&position) => unknown(&Error::new(
+                    ErrorKind::Internal,
+                    "release: the server inserted a document instead of refusing the statement",
+                )),
+                (_, None) => Some(Ok(Released::Applied)),
             };
         }
         let retried = futures::future::join_all(again.iter().map(|&i| {
@@ -496,6 +513,7 @@ impl MongoStore {
         let mut outcomes = StatementOutcomes::default();
         let collection = collection.name();
         for (start, chunk) in chunks(statements) {
+            let len = chunk.len();
             let reply = match self
                 .db
                 .run_command(doc! { "update": collection, "updates": chunk, "ordered": false })
@@ -507,24 +525,10 @@ impl MongoStore {
                     return outcomes;
                 }
             };
-            if let Ok(errors) = reply.get_array("writeErrors") {
-                for error in errors {
-                    if let Bson::Document(error) = error {
-                        let index = int_field(error, "index").unwrap_or_default();
-                        outcomes.refused.insert(
-                            start.saturating_add(usize::try_from(index).unwrap_or_default()),
-                        );
-                    }
-                }
-            }
-            if let Ok(concern) = reply.get_document("writeConcernError") {
-                // Applied, but maybe not durably: unknown.
+            if let Err(reason) = read_reply(&reply, start, len, &mut outcomes) {
                 let error = Error::new(
                     ErrorKind::StoreUnavailable,
-                    format!(
-                        "{operation}: the write concern was not satisfied: {}",
-                        concern.get_str("errmsg").unwrap_or("no message")
-                    ),
+                    format!("{operation}: {reason}"),
                 )
                 .set_temporary(true);
                 outcomes.failure = Some((start, error));
@@ -535,15 +539,73 @@ impl MongoStore {
     }
 }
 
+/// Reads the reply to a command of `len` statements from position `start`
+/// into `outcomes`; an error when it does not account for every statement
+/// (their outcome is then unknown).
+fn read_reply(
+    reply: &Document,
+    start: usize,
+    len: usize,
+    outcomes: &mut StatementOutcomes,
+) -> std::result::Result<(), String> {
+    let mut errors = Vec::new();
+    if let Ok(list) = reply.get_array("writeErrors") {
+        for error in list {
+            let Bson::Document(error) = error else {
+                return Err("a write error the reply does not describe".into());
+            };
+            let index = int_field(error, "index")
+                .and_then(|index| usize::try_from(index).ok())
+                .filter(|&index| index < len)
+                .ok_or("a write error without a statement")?;
+            let code = int_field(error, "code").unwrap_or_default();
+            errors.push((start + index, code));
+        }
+    }
+    let counted = int_field(reply, "n")
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or("the reply has no count")?;
+    if counted.saturating_add(errors.len()) != len {
+        return Err(format!(
+            "the reply accounts for {} of {len} statements",
+            counted.saturating_add(errors.len())
+        ));
+    }
+    if let Ok(concern) = reply.get_document("writeConcernError") {
+        // Applied, but maybe not durably.
+        return Err(format!(
+            "the write concern was not satisfied: {}",
+            concern.get_str("errmsg").unwrap_or("no message")
+        ));
+    }
+    if let Ok(upserted) = reply.get_array("upserted") {
+        for entry in upserted {
+            let index = match entry {
+                Bson::Document(entry) => int_field(entry, "index"),
+                _ => None,
+            };
+            let index = index
+                .and_then(|index| usize::try_from(index).ok())
+                .filter(|&index| index < len)
+                .ok_or("an insert without a statement")?;
+            outcomes.upserted.insert(start + index);
+        }
+    }
+    outcomes.errors.extend(errors);
+    Ok(())
+}
+
 /// What became of the statements [`MongoStore::run_statements`] sent.
 #[derive(Default)]
 struct StatementOutcomes {
-    /// The positions of the statements the server refused: they changed
-    /// nothing.
-    refused: BTreeSet<usize>,
+    /// The statements that failed, by position, with the server's error
+    /// code: they changed nothing.
+    errors: BTreeMap<usize, i64>,
+    /// The statements that inserted a document, by position.
+    upserted: BTreeSet<usize>,
     /// A failure, from the statement at `.0` on: the outcome of those is
     /// unknown (they may have been applied). Before it, every statement
-    /// not refused was applied.
+    /// not in `errors` was applied.
     failure: Option<(usize, Error)>,
 }
 
@@ -564,6 +626,57 @@ mod tests {
         assert_eq!(commands[0].0, 0);
         assert_eq!(commands[1].0, STATEMENTS_PER_COMMAND);
         assert_eq!(commands[1].1.len(), 5);
+    }
+
+    fn outcomes_of(reply: Document, start: usize, len: usize) -> Result<StatementOutcomes, String> {
+        let mut outcomes = StatementOutcomes::default();
+        read_reply(&reply, start, len, &mut outcomes).map(|()| outcomes)
+    }
+
+    #[test]
+    fn a_reply_names_each_refused_statement_by_its_position_in_the_whole_list() {
+        let reply = doc! {
+            "n": 2_i32,
+            "writeErrors": [
+                { "index": 1_i32, "code": 66_i32, "errmsg": "immutable" },
+                { "index": 3_i32, "code": 11000_i32, "errmsg": "duplicate key" },
+            ],
+            "ok": 1.0,
+        };
+        let outcomes = outcomes_of(reply, 100, 4).expect("a complete reply");
+        let errors: Vec<(usize, i64)> = outcomes.errors.into_iter().collect();
+        assert_eq!(errors, vec![(101, 66), (103, 11000)]);
+        assert!(outcomes.upserted.is_empty());
+        assert!(outcomes.failure.is_none());
+    }
+
+    #[test]
+    fn a_reply_that_does_not_account_for_every_statement_is_an_unknown_outcome() {
+        // One applied, one refused, one neither: the server stopped early.
+        let short = doc! { "n": 1_i32, "writeErrors": [{ "index": 0_i32, "code": 66_i32 }] };
+        assert!(outcomes_of(short, 0, 3).is_err());
+        let no_count = doc! { "ok": 1.0 };
+        assert!(outcomes_of(no_count, 0, 1).is_err());
+        let no_index = doc! { "n": 1_i32, "writeErrors": [{ "code": 66_i32 }] };
+        assert!(outcomes_of(no_index, 0, 2).is_err());
+        let out_of_range = doc! { "n": 1_i32, "writeErrors": [{ "index": 2_i32, "code": 66_i32 }] };
+        assert!(outcomes_of(out_of_range, 0, 2).is_err());
+        let not_durable = doc! {
+            "n": 1_i32,
+            "writeConcernError": { "code": 64_i32, "errmsg": "waiting for replication timed out" },
+        };
+        let reason = outcomes_of(not_durable, 0, 1).err().unwrap_or_default();
+        assert!(
+            reason.contains("waiting for replication timed out"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_reply_names_the_statements_that_inserted() {
+        let reply = doc! { "n": 2_i32, "upserted": [{ "index": 1_i32, "_id": "x" }] };
+        let outcomes = outcomes_of(reply, 10, 2).expect("a complete reply");
+        assert_eq!(outcomes.upserted.into_iter().collect::<Vec<_>>(), vec![11]);
     }
 }
 

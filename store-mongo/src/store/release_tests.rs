@@ -2,7 +2,7 @@
 //! the cases the conformance kit cannot reach (it cannot slip a write in
 //! between the read and the release). They need a MongoDB server: set
 //! `CHIME_TEST_MONGO_URL` (as `scripts/test.sh` does); without it they
-//! skip.
+//! skip, unless `CHIME_REQUIRE_SERVERS=1` (as there) makes that a failure.
 
 use std::time::Duration;
 
@@ -24,7 +24,13 @@ fn again(secs: i64) -> Release {
 /// A store on a fresh database holding `ids` (due at 10 s), all leased to
 /// owner "A"; `None` without a test server.
 async fn leased_to_a(name: &str, ids: &[&str]) -> Option<MongoStore> {
-    let url = std::env::var("CHIME_TEST_MONGO_URL").ok()?;
+    let Ok(url) = std::env::var("CHIME_TEST_MONGO_URL") else {
+        assert!(
+            std::env::var("CHIME_REQUIRE_SERVERS").as_deref() != Ok("1"),
+            "CHIME_TEST_MONGO_URL is not set but CHIME_REQUIRE_SERVERS=1"
+        );
+        return None;
+    };
     let database = format!(
         "u_{name}_{}_{}",
         std::process::id(),
@@ -108,10 +114,10 @@ async fn an_edit_made_after_the_read_is_kept_and_the_release_still_applies() {
 
 #[tokio::test]
 async fn a_lease_another_owner_took_after_the_read_is_reported_lost_and_left_to_it() {
-    let Some(store) = leased_to_a("lost", &["a", "b", "c"]).await else {
+    let Some(store) = leased_to_a("lost", &["r", "a", "b", "c"]).await else {
         return;
     };
-    let docs = read(&store, &["a", "b", "c"]).await;
+    let docs = read(&store, &["r", "a", "b", "c"]).await;
     // A's leases lapse and B takes "b" over: it is first in B's order
     // (highest priority) and B takes one job.
     let mut b = store.get_job("b").await.unwrap().unwrap();
@@ -127,13 +133,22 @@ async fn a_lease_another_owner_took_after_the_read_is_reported_lost_and_left_to_
     let results = store
         .release_found(
             "A",
-            &entries(&[("a", again(70)), ("b", again(70)), ("c", again(90))]),
+            &entries(&[
+                // A removal goes its own way: the batched statements'
+                // positions are not the entries'.
+                ("r", Release::Remove),
+                ("a", again(70)),
+                ("b", again(70)),
+                ("c", again(90)),
+            ]),
             &docs,
         )
         .await;
     assert_eq!(kind(&results[0]), Ok(Released::Applied));
-    assert_eq!(kind(&results[1]), Err(ErrorKind::LeaseLost));
-    assert_eq!(kind(&results[2]), Ok(Released::Applied));
+    assert_eq!(kind(&results[1]), Ok(Released::Applied));
+    assert_eq!(kind(&results[2]), Err(ErrorKind::LeaseLost));
+    assert_eq!(kind(&results[3]), Ok(Released::Applied));
+    assert_eq!(store.get_job("r").await.unwrap(), None);
     assert_eq!(
         store.get_job("c").await.unwrap().unwrap().next_run_time,
         Some(at(90)),
@@ -174,5 +189,43 @@ async fn a_job_removed_after_the_read_is_reported_missing_and_nothing_is_inserte
         .await
         .unwrap();
     assert_eq!(all.len(), 1, "no document was inserted: {all:?}");
+    store.db.drop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_schedule_changed_after_the_read_wins_and_a_repeated_id_is_released_once() {
+    let Some(store) = leased_to_a("kept", &["a", "b"]).await else {
+        return;
+    };
+    let docs = read(&store, &["a", "b"]).await;
+    let mut moved = store.get_job("a").await.unwrap().unwrap();
+    moved.next_run_time = Some(at(500));
+    store.update_job(moved).await.unwrap();
+
+    let results = store
+        .release_found(
+            "A",
+            &entries(&[("a", again(70)), ("b", again(70)), ("b", again(80))]),
+            &docs,
+        )
+        .await;
+    assert_eq!(kind(&results[0]), Ok(Released::KeptUpdate));
+    assert_eq!(
+        store.get_job("a").await.unwrap().unwrap().next_run_time,
+        Some(at(500)),
+        "the change made while leased wins"
+    );
+    // One of the two entries for "b" applies; the other finds the lease
+    // gone, whichever the server ran first.
+    let mut b: Vec<_> = results[1..].iter().map(kind).collect();
+    b.sort_by_key(|r| r.is_err());
+    assert_eq!(b, vec![Ok(Released::Applied), Err(ErrorKind::LeaseLost)]);
+    let next_b = store.get_job("b").await.unwrap().unwrap().next_run_time;
+    let applied_at = if kind(&results[1]).is_ok() {
+        at(70)
+    } else {
+        at(80)
+    };
+    assert_eq!(next_b, Some(applied_at));
     store.db.drop().await.unwrap();
 }
