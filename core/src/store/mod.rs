@@ -14,11 +14,13 @@
 //! lease expires and another scheduler acquires the job; misfire rules then
 //! decide what runs.
 
+mod group_commit;
 mod hand_off;
 mod history;
 mod time_index;
 mod types;
 
+pub use group_commit::GroupCommit;
 pub use hand_off::{HandOff, HandOffKey, JobRelease};
 pub use history::{RunOutcome, RunRecord};
 pub use time_index::index_micros;
