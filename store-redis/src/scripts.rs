@@ -333,11 +333,16 @@ end
 return out
 "#;
 
-/// ARGV: id, runs key, run JSON, keep. Records only for existing jobs.
-const RECORD_RUN: &str = r#"
-if redis.call('HEXISTS', jobs, ARGV[1]) == 0 then return 'gone' end
-redis.call('LPUSH', ARGV[2], ARGV[3])
-redis.call('LTRIM', ARGV[2], 0, tonumber(ARGV[4]) - 1)
+/// ARGV: keep, then per run: id, runs key, run JSON. Records the runs of
+/// existing jobs, in order; each job keeps its newest `keep`.
+const RECORD_RUNS: &str = r#"
+local last = tonumber(ARGV[1]) - 1
+for i = 2, #ARGV, 3 do
+  if redis.call('HEXISTS', jobs, ARGV[i]) == 1 then
+    redis.call('LPUSH', ARGV[i + 1], ARGV[i + 2])
+    redis.call('LTRIM', ARGV[i + 1], 0, last)
+  end
+end
 return 'ok'
 "#;
 
@@ -350,7 +355,7 @@ pub(crate) struct Scripts {
     pub remove_all: Script,
     pub acquire: Script,
     pub release: Script,
-    pub record_run: Script,
+    pub record_runs: Script,
     pub finish_hand_offs: Script,
     pub renew_hand_offs: Script,
     pub claim_stale_hand_offs: Script,
@@ -369,7 +374,7 @@ pub(crate) fn scripts() -> &'static Scripts {
             remove_all: with(REMOVE_ALL),
             acquire: with(ACQUIRE),
             release: with(RELEASE),
-            record_run: with(RECORD_RUN),
+            record_runs: with(RECORD_RUNS),
             finish_hand_offs: with(FINISH_HAND_OFFS),
             renew_hand_offs: with(RENEW_HAND_OFFS),
             claim_stale_hand_offs: with(CLAIM_STALE_HAND_OFFS),

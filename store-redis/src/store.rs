@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, Release, Released,
-    RunRecord, StoreCapabilities,
+    AcquiredJobs, GroupCommit, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore,
+    Release, Released, RunRecord, StoreCapabilities,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -23,6 +23,9 @@ use crate::keys::Keys;
 use crate::notify::spawn_listener;
 use crate::scripts::{scripts, RELEASE_WIDTH};
 
+/// Run records per `RECORD_RUNS` script call, at most.
+const RECORDS_PER_SCRIPT: usize = 1_000;
+
 /// The Redis job store. See the [crate documentation](crate).
 pub struct RedisStore {
     config: RedisConfig,
@@ -30,6 +33,8 @@ pub struct RedisStore {
     conn: ConnectionManager,
     feed: watch::Receiver<u64>,
     listener: JoinHandle<()>,
+    /// Run records (job id, JSON) waiting to be written together.
+    history: GroupCommit<(String, String)>,
 }
 
 impl fmt::Debug for RedisStore {
@@ -268,6 +273,7 @@ impl RedisStore {
             conn,
             feed,
             listener,
+            history: GroupCommit::new(),
         })
     }
 
@@ -304,6 +310,23 @@ impl RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(self.fail(operation))
+    }
+
+    /// Records runs (job id, run JSON), oldest first, in script calls of
+    /// at most [`RECORDS_PER_SCRIPT`]; runs of jobs that are gone are dropped.
+    async fn record_runs(&self, runs: Vec<(String, String)>) -> Result<()> {
+        for chunk in runs.chunks(RECORDS_PER_SCRIPT) {
+            let mut args = Vec::with_capacity(1 + 3 * chunk.len());
+            args.push(self.config.history_limit.to_string());
+            for (id, json) in chunk {
+                args.push(id.clone());
+                args.push(format!("{}{id}", self.keys.runs_prefix));
+                args.push(json.clone());
+            }
+            self.run_script(&scripts().record_runs, args, "record runs")
+                .await?;
+        }
+        Ok(())
     }
 
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>> {
@@ -778,15 +801,12 @@ impl JobStore for RedisStore {
         let json = serde_json::to_string(&record).map_err(|e| {
             Error::new(ErrorKind::Internal, "cannot encode a run record").with_source(e)
         })?;
-        let args = vec![
-            record.job_id.to_string(),
-            format!("{}{}", self.keys.runs_prefix, record.job_id),
-            json,
-            self.config.history_limit.to_string(),
-        ];
-        self.run_script(&scripts().record_run, args, "record run")
-            .await?;
-        Ok(())
+        // The records of runs ending meanwhile go in the same script call.
+        self.history
+            .submit((record.job_id.to_string(), json), |batch| {
+                self.record_runs(batch)
+            })
+            .await
     }
 
     async fn run_history(&self, id: &str, limit: usize) -> Result<Vec<RunRecord>> {

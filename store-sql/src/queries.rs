@@ -437,11 +437,21 @@ fn outcome_text(outcome: RunOutcome) -> String {
         .unwrap_or_else(|| "error".to_owned())
 }
 
-pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize) -> Result<()> {
-    if keep == 0 {
+/// Records `records` in one transaction (the store batches the records
+/// of runs ending together: see `GroupCommit`); runs of jobs that are gone
+/// are dropped. Each job keeps its newest `keep` runs.
+pub(crate) fn record_runs(conn: &mut Connection, records: &[RunRecord], keep: usize) -> Result<()> {
+    if keep == 0 || records.is_empty() {
         return Ok(());
     }
     let tx = immediate(conn)?;
+    for record in records {
+        record_run_in(&tx, record, keep)?;
+    }
+    tx.commit().map_err(sql_error)
+}
+
+fn record_run_in(tx: &Transaction<'_>, record: &RunRecord, keep: usize) -> Result<()> {
     let exists: Option<i64> = tx
         .query_row_cached(
             "SELECT 1 FROM chime_jobs WHERE id = ?1",
@@ -477,7 +487,7 @@ pub(crate) fn record_run(conn: &mut Connection, record: &RunRecord, keep: usize)
         params![record.job_id.as_str()],
     )
     .map_err(sql_error)?;
-    tx.commit().map_err(sql_error)
+    Ok(())
 }
 
 pub(crate) fn run_history(conn: &mut Connection, id: &str, limit: usize) -> Result<Vec<RunRecord>> {

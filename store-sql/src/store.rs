@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore, Release, Released,
-    RunRecord, StoreCapabilities,
+    AcquiredJobs, GroupCommit, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore,
+    Release, Released, RunRecord, StoreCapabilities,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -24,6 +24,8 @@ use crate::schema;
 pub struct SqliteStore {
     conn: SharedConnection,
     config: SqliteConfig,
+    /// Run records waiting to be written together.
+    history: GroupCommit<RunRecord>,
 }
 
 impl SqliteStore {
@@ -47,7 +49,11 @@ impl SqliteStore {
     /// operation runs off the async workers.
     pub fn with_config(config: SqliteConfig) -> Result<Self> {
         let conn = SharedConnection::new(open(&config)?);
-        Ok(SqliteStore { conn, config })
+        Ok(SqliteStore {
+            conn,
+            config,
+            history: GroupCommit::new(),
+        })
     }
 
     /// The settings it was opened with.
@@ -267,8 +273,16 @@ impl JobStore for SqliteStore {
 
     async fn record_run(&self, record: RunRecord) -> Result<()> {
         let keep = self.config.history_limit;
-        self.conn
-            .call(move |c| queries::record_run(c, &record, keep))
+        if keep == 0 {
+            return Ok(());
+        }
+        // The records of runs ending meanwhile go in the same transaction:
+        // one commit and one trip to the connection's thread per batch.
+        self.history
+            .submit(record, |batch| {
+                self.conn
+                    .call(move |c| queries::record_runs(c, &batch, keep))
+            })
             .await
     }
 
