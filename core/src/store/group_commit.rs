@@ -82,7 +82,12 @@ impl<T> GroupCommit<T> {
     ///
     /// A write that is abandoned (its caller's future dropped mid-write)
     /// leaves its items' outcome unknown: their callers get a
-    /// [`ErrorKind::StoreUnavailable`] error.
+    /// [`ErrorKind::StoreUnavailable`] error. A write that fails fails
+    /// every item it took, even those it may have written. Any caller's
+    /// `write` may write this item, so every caller must pass an
+    /// equivalent one; `write` must not call `submit` on the same queue
+    /// (it would wait for itself). A caller dropped while waiting leaves
+    /// its item queued: the next write takes it.
     pub async fn submit<W, F>(&self, item: T, write: W) -> Result<()>
     where
         W: FnOnce(Vec<T>) -> F,
@@ -119,6 +124,10 @@ fn copy(result: &Result<()>) -> Result<()> {
         let copy = Error::new(error.kind(), error.message()).set_temporary(error.is_retryable());
         let copy = match error.job_id() {
             Some(job) => copy.with_job(job),
+            None => copy,
+        };
+        let copy = match error.store() {
+            Some(store) => copy.with_store(store),
             None => copy,
         };
         match std::error::Error::source(error) {

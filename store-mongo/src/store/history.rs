@@ -5,7 +5,8 @@
 //! of what kept `mongod` busy, and runs started late behind them. A run
 //! that ends while another run's records are being written now waits for
 //! that write, and its record goes with every other record queued by
-//! then: one `find` of the batch's jobs and one `insert_many` per batch.
+//! then: one `find` of the batch's jobs and one `insert_many` per chunk
+//! of up to 10,000 records, and the trims due (once per job, at once).
 //! Each run still returns only once its record is written.
 
 use std::collections::{BTreeSet, HashSet};
@@ -85,11 +86,14 @@ impl MongoStore {
                 .insert_many(docs)
                 .await
                 .map_err(self.fail("record run"))?;
-            for entry in kept {
-                if trims_history_now(&entry.job, entry.recorded, keep) {
-                    self.trim_history(&entry.job, keep).await?;
-                }
-            }
+            // Each job whose turn it is once per chunk, all at once.
+            let due: BTreeSet<&str> = kept
+                .iter()
+                .filter(|entry| trims_history_now(&entry.job, entry.recorded, keep))
+                .map(|entry| entry.job.as_str())
+                .collect();
+            futures::future::try_join_all(due.into_iter().map(|job| self.trim_history(job, keep)))
+                .await?;
         }
         Ok(())
     }
