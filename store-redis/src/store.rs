@@ -315,13 +315,12 @@ impl RedisStore {
     /// Records runs (job id, run JSON), oldest first, in script calls of
     /// at most [`RECORDS_PER_SCRIPT`]; runs of jobs that are gone are dropped.
     async fn record_runs(&self, runs: Vec<(String, String)>) -> Result<()> {
-        for chunk in runs.chunks(RECORDS_PER_SCRIPT) {
-            let mut args = Vec::with_capacity(1 + 3 * chunk.len());
-            args.push(self.config.history_limit.to_string());
-            for (id, json) in chunk {
-                args.push(id.clone());
-                args.push(format!("{}{id}", self.keys.runs_prefix));
-                args.push(json.clone());
+        let mut runs = runs.into_iter().peekable();
+        while runs.peek().is_some() {
+            let mut args = vec![self.config.history_limit.to_string()];
+            for (id, json) in runs.by_ref().take(RECORDS_PER_SCRIPT) {
+                let key = format!("{}{id}", self.keys.runs_prefix);
+                args.extend([id, key, json]);
             }
             self.run_script(&scripts().record_runs, args, "record runs")
                 .await?;

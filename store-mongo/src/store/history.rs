@@ -128,10 +128,9 @@ impl MongoStore {
 /// Whether this record of `job`'s runs also trims its history to the
 /// newest `keep`. A trim costs two operations (find the surplus, delete
 /// it), more than a record's share of its batch's two, so it is done for
-/// about one record in
-/// `keep / 4` (at least every record for `keep` < 8): storage runs at most
-/// a few records over `keep` on average, and `run_history` never shows
-/// more than `keep`. (W6 on MongoDB: with history off, median lateness
+/// about one record in `keep / 4` (at least every record for `keep` < 8):
+/// storage runs at most a few records over `keep` on average, and
+/// `run_history` never shows more than `keep`. (W6 on MongoDB: with history off, median lateness
 /// fell from ~1 s to ~0.3 s.) Deterministic in its inputs (a fixed-key
 /// hash of the job and the record's instant): no random source.
 fn trims_history_now(job: &str, recorded: i64, keep: usize) -> bool {
