@@ -86,12 +86,19 @@ pub async fn run(args: Args) -> Result<bool, String> {
     let mut seen = std::collections::HashSet::new();
     let mut duplicates = 0;
     let mut lateness_ms = Vec::with_capacity(runs.len());
+    // Per instant: the first start (how late the burst began) and the last.
+    let mut bursts: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
     for &(i, sched, start) in &runs {
         if !seen.insert((i, sched)) {
             duplicates += 1;
         }
         lateness_ms.push((start - sched) as f64 / 1e6);
+        let burst = bursts.entry(sched).or_insert((start, start));
+        burst.0 = burst.0.min(start);
+        burst.1 = burst.1.max(start);
     }
+    let mut first_ms: Vec<f64> = bursts.iter().map(|(s, b)| (b.0 - s) as f64 / 1e6).collect();
+    let mut spread_ms: Vec<f64> = bursts.values().map(|b| (b.1 - b.0) as f64 / 1e6).collect();
     let fired = seen.len();
     let cpu_pct = cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9) * 100.0;
     let checks: Checks = vec![
@@ -103,6 +110,8 @@ pub async fn run(args: Args) -> Result<bool, String> {
         "fires": fired,
         "duplicates": duplicates,
         "lateness_ms": summary(&mut lateness_ms),
+        "first_start_per_instant_ms": summary(&mut first_ms),
+        "first_to_last_start_per_instant_ms": summary(&mut spread_ms),
         "cpu_ms": ms(cpu),
         "window_ms": ms(wall),
         "cpu_pct_of_one_core": round3(cpu_pct),
