@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
     AcquiredJobs, GroupCommit, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore,
-    Release, Released, RunRecord, StoreCapabilities, UnreadableRecord,
+    Release, Released, RunRecord, StoreCapabilities, UnreadableRecord, RUN_HISTORY_WRITE_TIMEOUT,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -205,7 +205,7 @@ impl MongoStore {
             replicated,
             feed,
             listener,
-            history: GroupCommit::new(),
+            history: GroupCommit::with_write_timeout(RUN_HISTORY_WRITE_TIMEOUT),
         })
     }
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chime_core::job::Job;
 use chime_core::store::{
     AcquiredJobs, GroupCommit, HandOff, HandOffKey, JobEdit, JobList, JobRelease, JobStore,
-    Release, Released, RunRecord, StoreCapabilities,
+    Release, Released, RunRecord, StoreCapabilities, RUN_HISTORY_WRITE_TIMEOUT,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -273,7 +273,7 @@ impl RedisStore {
             conn,
             feed,
             listener,
-            history: GroupCommit::new(),
+            history: GroupCommit::with_write_timeout(RUN_HISTORY_WRITE_TIMEOUT),
         })
     }
 

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot::{self, error::TryRecvError};
 
@@ -39,6 +40,8 @@ pub struct GroupCommit<T> {
     queued: Mutex<Vec<Queued<T>>>,
     /// Held by the caller whose batch is being written.
     writing: tokio::sync::Mutex<()>,
+    /// How long one write may take before it is abandoned.
+    write_timeout: Option<Duration>,
 }
 
 struct Queued<T> {
@@ -51,6 +54,7 @@ impl<T> Default for GroupCommit<T> {
         GroupCommit {
             queued: Mutex::new(Vec::new()),
             writing: tokio::sync::Mutex::new(()),
+            write_timeout: None,
         }
     }
 }
@@ -64,9 +68,22 @@ impl<T> std::fmt::Debug for GroupCommit<T> {
 }
 
 impl<T> GroupCommit<T> {
-    /// An empty queue.
+    /// An empty queue whose writes may take as long as they take.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty queue whose writes are abandoned after `limit`: every
+    /// caller whose item the write took gets a retryable
+    /// [`ErrorKind::StoreUnavailable`] error (the items may or may not have
+    /// been written), and the callers queued behind it go on with the next
+    /// write. Without a limit, one write that never ends (a server that
+    /// accepts a request and never answers) holds up every later caller.
+    pub fn with_write_timeout(limit: Duration) -> Self {
+        GroupCommit {
+            write_timeout: Some(limit),
+            ..Self::default()
+        }
     }
 
     fn queue(&self) -> MutexGuard<'_, Vec<Queued<T>>> {
@@ -80,8 +97,10 @@ impl<T> GroupCommit<T> {
     /// caller's turn comes and its item was not taken by an earlier write;
     /// its one result is every item's result.
     ///
-    /// A write that is abandoned (its caller's future dropped mid-write)
-    /// leaves its items' outcome unknown: their callers get a
+    /// A write that is abandoned (its caller's future dropped mid-write, or
+    /// the write outliving the queue's
+    /// [write timeout](Self::with_write_timeout)) leaves its items' outcome
+    /// unknown: their callers get a
     /// [`ErrorKind::StoreUnavailable`] error. A write that fails fails
     /// every item it took, even those it may have written. Any caller's
     /// `write` may write this item, so every caller must pass an
@@ -95,7 +114,13 @@ impl<T> GroupCommit<T> {
     {
         let (done, mut outcome) = oneshot::channel();
         self.queue().push(Queued { item, done });
-        let _writing = self.writing.lock().await;
+        // A caller whose item an earlier write takes returns with that
+        // write's result, without waiting for its turn at the lock.
+        let _writing = tokio::select! {
+            biased;
+            result = &mut outcome => return result.unwrap_or_else(|_| Err(abandoned())),
+            writing = self.writing.lock() => writing,
+        };
         // Every earlier write has finished or been abandoned: either it
         // took this item (and said how that went), or the item is still
         // queued.
@@ -109,7 +134,12 @@ impl<T> GroupCommit<T> {
             .into_iter()
             .map(|queued| (queued.item, queued.done))
             .unzip();
-        let result = write(items).await;
+        let result = match self.write_timeout {
+            Some(limit) => tokio::time::timeout(limit, write(items))
+                .await
+                .unwrap_or_else(|_| Err(timed_out(limit))),
+            None => write(items).await,
+        };
         for done in waiting {
             // A caller that stopped waiting does not need its result.
             let _ = done.send(copy(&result));
@@ -137,6 +167,15 @@ fn copy(result: &Result<()>) -> Result<()> {
     })
 }
 
+fn timed_out(limit: Duration) -> Error {
+    Error::new(
+        ErrorKind::StoreUnavailable,
+        format!(
+            "the batched write holding this item did not finish within {limit:?} and was abandoned; it may or may not have been written"
+        ),
+    )
+}
+
 fn abandoned() -> Error {
     Error::new(
         ErrorKind::StoreUnavailable,
@@ -152,80 +191,86 @@ mod tests {
 
     #[tokio::test]
     async fn callers_queued_during_a_write_go_together_in_the_next_one_and_each_gets_its_result() {
-        let commit = Arc::new(GroupCommit::<u32>::new());
-        let batches = Arc::new(Mutex::new(Vec::<Vec<u32>>::new()));
-        let release_first = Arc::new(Notify::new());
-        let first_started = Arc::new(Notify::new());
+        within_a_minute(async {
+            let commit = Arc::new(GroupCommit::<u32>::new());
+            let batches = Arc::new(Mutex::new(Vec::<Vec<u32>>::new()));
+            let release_first = Arc::new(Notify::new());
+            let first_started = Arc::new(Notify::new());
 
-        let first = {
-            let (commit, batches) = (Arc::clone(&commit), Arc::clone(&batches));
-            let (release, started) = (Arc::clone(&release_first), Arc::clone(&first_started));
-            tokio::spawn(async move {
-                commit
-                    .submit(0, |batch| async move {
-                        batches.lock().unwrap().push(batch);
-                        started.notify_one();
-                        release.notified().await;
-                        Ok(())
-                    })
-                    .await
-            })
-        };
-        first_started.notified().await;
-        // Five more callers while the first write is in progress; the odd
-        // ones' batch fails (the write fails as a whole).
-        let mut later = Vec::new();
-        for n in 1..=5 {
-            let (commit, batches) = (Arc::clone(&commit), Arc::clone(&batches));
-            later.push(tokio::spawn(async move {
-                commit
-                    .submit(n, |batch| async move {
-                        let fail = batch.contains(&3);
-                        batches.lock().unwrap().push(batch);
-                        if fail {
-                            Err(Error::new(ErrorKind::StoreUnavailable, "disk full"))
-                        } else {
+            let first = {
+                let (commit, batches) = (Arc::clone(&commit), Arc::clone(&batches));
+                let (release, started) = (Arc::clone(&release_first), Arc::clone(&first_started));
+                tokio::spawn(async move {
+                    commit
+                        .submit(0, |batch| async move {
+                            batches.lock().unwrap().push(batch);
+                            started.notify_one();
+                            release.notified().await;
                             Ok(())
-                        }
-                    })
-                    .await
-            }));
-        }
-        // Wait until all five are queued behind the first write.
-        while commit.queue().len() < 5 {
-            tokio::task::yield_now().await;
-        }
-        release_first.notify_one();
-        assert!(first.await.unwrap().is_ok());
-        for handle in later {
-            let error = handle.await.unwrap().expect_err("the batch with 3 failed");
-            assert_eq!(error.kind(), ErrorKind::StoreUnavailable);
-            assert_eq!(error.message(), "disk full");
-        }
-        let batches = batches.lock().unwrap().clone();
-        assert_eq!(
-            batches,
-            vec![vec![0], vec![1, 2, 3, 4, 5]],
-            "one write for everything queued meanwhile, oldest first"
-        );
+                        })
+                        .await
+                })
+            };
+            first_started.notified().await;
+            // Five more callers while the first write is in progress; the odd
+            // ones' batch fails (the write fails as a whole).
+            let mut later = Vec::new();
+            for n in 1..=5 {
+                let (commit, batches) = (Arc::clone(&commit), Arc::clone(&batches));
+                later.push(tokio::spawn(async move {
+                    commit
+                        .submit(n, |batch| async move {
+                            let fail = batch.contains(&3);
+                            batches.lock().unwrap().push(batch);
+                            if fail {
+                                Err(Error::new(ErrorKind::StoreUnavailable, "disk full"))
+                            } else {
+                                Ok(())
+                            }
+                        })
+                        .await
+                }));
+            }
+            // Wait until all five are queued behind the first write.
+            while commit.queue().len() < 5 {
+                tokio::task::yield_now().await;
+            }
+            release_first.notify_one();
+            assert!(first.await.unwrap().is_ok());
+            for handle in later {
+                let error = handle.await.unwrap().expect_err("the batch with 3 failed");
+                assert_eq!(error.kind(), ErrorKind::StoreUnavailable);
+                assert_eq!(error.message(), "disk full");
+            }
+            let batches = batches.lock().unwrap().clone();
+            assert_eq!(
+                batches,
+                vec![vec![0], vec![1, 2, 3, 4, 5]],
+                "one write for everything queued meanwhile, oldest first"
+            );
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn a_lone_caller_writes_at_once_and_every_call_writes_its_item_once() {
-        let commit = GroupCommit::<u32>::new();
-        let mut written = Vec::new();
-        for n in 0..3 {
-            let mut got = Vec::new();
-            commit
-                .submit(n, |batch| {
-                    got = batch;
-                    async { Ok(()) }
-                })
-                .await
-                .unwrap();
-            written.extend(got);
-        }
-        assert_eq!(written, vec![0, 1, 2]);
+        within_a_minute(async {
+            let commit = GroupCommit::<u32>::new();
+            let mut written = Vec::new();
+            for n in 0..3 {
+                let mut got = Vec::new();
+                commit
+                    .submit(n, |batch| {
+                        got = batch;
+                        async { Ok(()) }
+                    })
+                    .await
+                    .unwrap();
+                written.extend(got);
+            }
+            assert_eq!(written, vec![0, 1, 2]);
+        })
+        .await;
     }
 
     /// Spawns a caller submitting `item` whose write (if it comes to
@@ -254,6 +299,14 @@ mod tests {
         tokio::spawn(async move { commit.submit(item, |_| async { Ok(()) }).await })
     }
 
+    /// Fails a test whose body hangs (a deadlock in the queue) instead of
+    /// hanging the test run.
+    async fn within_a_minute(body: impl Future<Output = ()>) {
+        tokio::time::timeout(std::time::Duration::from_secs(60), body)
+            .await
+            .expect("the test hung: a caller never got its result");
+    }
+
     async fn queued(commit: &GroupCommit<u32>, n: usize) {
         while commit.queue().len() < n {
             tokio::task::yield_now().await;
@@ -262,28 +315,62 @@ mod tests {
 
     #[tokio::test]
     async fn items_an_abandoned_write_took_are_reported_unknown_and_later_ones_are_written() {
-        let commit = Arc::new(GroupCommit::<u32>::new());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let started = Arc::new(Notify::new());
-        // 0's write is stuck; 1 and 2 queue behind it, 1 first.
-        let zero = stuck_writer(&commit, 0, &seen, &started);
-        started.notified().await;
-        let one = stuck_writer(&commit, 1, &seen, &started);
-        queued(&commit, 1).await;
-        let two = writer(&commit, 2);
-        queued(&commit, 2).await;
-        // 0's write is abandoned: 1's turn, and it takes 1 and 2.
-        zero.abort();
-        assert!(zero.await.is_err());
-        started.notified().await;
-        assert_eq!(*seen.lock().unwrap(), vec![1, 2]);
-        // 1's write is abandoned too: 2 was in it, so its outcome is unknown.
-        one.abort();
-        assert!(one.await.is_err());
-        let error = two.await.unwrap().expect_err("taken by an abandoned write");
-        assert_eq!(error.kind(), ErrorKind::StoreUnavailable);
-        assert!(error.is_retryable());
-        // Later items are written as usual.
-        assert!(writer(&commit, 3).await.unwrap().is_ok());
+        within_a_minute(async {
+            let commit = Arc::new(GroupCommit::<u32>::new());
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let started = Arc::new(Notify::new());
+            // 0's write is stuck; 1 and 2 queue behind it, 1 first.
+            let zero = stuck_writer(&commit, 0, &seen, &started);
+            started.notified().await;
+            let one = stuck_writer(&commit, 1, &seen, &started);
+            queued(&commit, 1).await;
+            let two = writer(&commit, 2);
+            queued(&commit, 2).await;
+            // 0's write is abandoned: 1's turn, and it takes 1 and 2.
+            zero.abort();
+            assert!(zero.await.is_err());
+            started.notified().await;
+            assert_eq!(*seen.lock().unwrap(), vec![1, 2]);
+            // 1's write is abandoned too: 2 was in it, so its outcome is unknown.
+            one.abort();
+            assert!(one.await.is_err());
+            let error = two.await.unwrap().expect_err("taken by an abandoned write");
+            assert_eq!(error.kind(), ErrorKind::StoreUnavailable);
+            assert!(error.is_retryable());
+            // Later items are written as usual.
+            assert!(writer(&commit, 3).await.unwrap().is_ok());
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_outlives_the_limit_fails_its_items_and_later_ones_are_written() {
+        within_a_minute(async {
+            let limit = std::time::Duration::from_secs(10);
+            let commit = Arc::new(GroupCommit::<u32>::with_write_timeout(limit));
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let started = Arc::new(Notify::new());
+            let begin = tokio::time::Instant::now();
+            let zero = stuck_writer(&commit, 0, &seen, &started);
+            started.notified().await;
+            let one = writer(&commit, 1);
+            queued(&commit, 1).await;
+            let error = zero.await.unwrap().expect_err("the write never ends");
+            assert!(
+                begin.elapsed() >= limit,
+                "abandoned after {:?}",
+                begin.elapsed()
+            );
+            assert_eq!(error.kind(), ErrorKind::StoreUnavailable);
+            assert!(error.is_retryable());
+            assert!(
+                error.message().contains("did not finish within 10s"),
+                "{error}"
+            );
+            // The caller queued behind it writes its own item.
+            assert!(one.await.unwrap().is_ok());
+            assert_eq!(*seen.lock().unwrap(), vec![0]);
+        })
+        .await;
     }
 }

@@ -1,8 +1,17 @@
 //! Run history records.
 
+use std::time::Duration;
+
 use arcstr::ArcStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// How long the stores' batched run-history writes (see
+/// [`GroupCommit::with_write_timeout`](super::GroupCommit::with_write_timeout))
+/// may take before their runs give up on them: far more than a write of
+/// thousands of records takes, so only a store that stopped answering
+/// reaches it. Until then, every run that ends waits behind that write.
+pub const RUN_HISTORY_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

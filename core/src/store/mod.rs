@@ -22,7 +22,7 @@ mod types;
 
 pub use group_commit::GroupCommit;
 pub use hand_off::{HandOff, HandOffKey, JobRelease};
-pub use history::{RunOutcome, RunRecord};
+pub use history::{RunOutcome, RunRecord, RUN_HISTORY_WRITE_TIMEOUT};
 pub use time_index::index_micros;
 pub use types::{
     decode_record, AcquiredJobs, JobEdit, JobList, Release, Released, StoreCapabilities,
