@@ -212,6 +212,14 @@ pub struct WorkerArgs {
 /// The hidden W6 worker: a default-configured scheduler on the shared
 /// store until `--until-ms`, logging every fire it runs.
 pub async fn worker(args: WorkerArgs) -> Result<bool, String> {
+    // The scheduler's warnings (a failing store, a store call retried) on
+    // stderr, so a stall in a run shows its cause; RUST_LOG overrides.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let spec = StoreSpec::from_args(&args.location)?;
     let store = spec.open().await?;
     let file =

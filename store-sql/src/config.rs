@@ -15,9 +15,22 @@ pub struct SqliteConfig {
     pub busy_timeout: Duration,
     /// Runs kept in history per job (default 20; 0 = none).
     pub history_limit: usize,
+    /// The most the connection caches of a file database's pages, in KiB
+    /// (default [`DEFAULT_PAGE_CACHE_KIB`](Self::DEFAULT_PAGE_CACHE_KIB),
+    /// 8 MiB; SQLite's own default is 2 MiB). Pages are cached as they are
+    /// read; each acquisition reads a page per due job, scattered over the
+    /// jobs table, and one that finds them cached spares a read each.
+    pub page_cache_kib: u32,
 }
 
 impl SqliteConfig {
+    /// The default [`page_cache_kib`](Self::page_cache_kib): at 100,000
+    /// jobs, it keeps W5's acquisition of 1,000 due jobs from reading
+    /// their pages each time (BENCHMARKS.md, session 9: 6.5 ms with
+    /// SQLite's 2 MiB, 5.1 ms with this; 16 and 64 MiB were no faster, and
+    /// 16 MiB took 17 MB more memory in a process listing 100,000 jobs).
+    pub const DEFAULT_PAGE_CACHE_KIB: u32 = 8 * 1024;
+
     /// A file database at `path`.
     pub fn file(path: impl Into<PathBuf>) -> Self {
         SqliteConfig {
@@ -32,6 +45,7 @@ impl SqliteConfig {
             path: None,
             busy_timeout: Duration::from_secs(5),
             history_limit: 20,
+            page_cache_kib: Self::DEFAULT_PAGE_CACHE_KIB,
         }
     }
 
@@ -58,6 +72,12 @@ impl SqliteConfig {
     /// Sets the history limit.
     pub fn history_limit(mut self, runs: usize) -> Self {
         self.history_limit = runs;
+        self
+    }
+
+    /// Sets the page cache size (KiB, at least 1), for a file database.
+    pub fn page_cache_kib(mut self, kib: u32) -> Self {
+        self.page_cache_kib = kib.max(1);
         self
     }
 

@@ -22,6 +22,10 @@ pub(crate) fn sql_error(e: rusqlite::Error) -> Error {
         Some(
             ErrorCode::DatabaseBusy
                 | ErrorCode::DatabaseLocked
+                // SQLITE_PROTOCOL: in WAL mode, a transaction lost the race
+                // for the log's locks to other processes for ~10 s and gave
+                // up; the next attempt normally succeeds.
+                | ErrorCode::FileLockingProtocolFailed
                 | ErrorCode::SystemIoFailure
                 | ErrorCode::CannotOpen
                 | ErrorCode::DiskFull
@@ -531,4 +535,28 @@ pub(crate) fn run_history(conn: &mut Connection, id: &str, limit: usize) -> Resu
         ));
     }
     Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sql_error;
+    use rusqlite::ffi;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn contention_errors_are_worth_retrying_and_a_corrupt_file_is_not() {
+        for code in [ffi::SQLITE_BUSY, ffi::SQLITE_LOCKED, ffi::SQLITE_PROTOCOL] {
+            assert!(sql_error(failure(code)).is_retryable(), "code {code}");
+        }
+        for code in [
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_CONSTRAINT,
+            ffi::SQLITE_READONLY,
+        ] {
+            assert!(!sql_error(failure(code)).is_retryable(), "code {code}");
+        }
+    }
 }

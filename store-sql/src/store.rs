@@ -98,6 +98,9 @@ fn open(config: &SqliteConfig) -> Result<Connection> {
             .map_err(sql_error)?;
         conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
             .map_err(sql_error)?;
+        // Negative: a size in KiB rather than in pages.
+        conn.pragma_update(None, "cache_size", -i64::from(config.page_cache_kib))
+            .map_err(sql_error)?;
     }
     schema::migrate(&mut conn)?;
     Ok(conn)
@@ -297,22 +300,40 @@ impl JobStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::{SqliteStore, JOURNAL_SIZE_LIMIT, WAL_AUTOCHECKPOINT_PAGES};
+    use crate::SqliteConfig;
+
+    async fn pragma(store: &SqliteStore, name: &'static str) -> i64 {
+        store
+            .conn
+            .call(move |c| {
+                c.pragma_query_value(None, name, |row| row.get::<_, i64>(0))
+                    .map_err(crate::queries::sql_error)
+            })
+            .await
+            .unwrap()
+    }
 
     #[tokio::test]
     async fn a_file_database_checkpoints_every_10000_pages_and_trims_its_log() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("chime.db")).unwrap();
-        let settings = store
-            .conn
-            .call(|c| {
-                let read = |name: &str| {
-                    c.pragma_query_value(None, name, |row| row.get::<_, i64>(0))
-                        .map_err(crate::queries::sql_error)
-                };
-                Ok((read("wal_autocheckpoint")?, read("journal_size_limit")?))
-            })
-            .await
-            .unwrap();
-        assert_eq!(settings, (WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT));
+        assert_eq!(
+            (
+                pragma(&store, "wal_autocheckpoint").await,
+                pragma(&store, "journal_size_limit").await
+            ),
+            (WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_database_caches_8_mib_of_pages_unless_configured_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = SqliteStore::open(dir.path().join("a.db")).unwrap();
+        // SQLite reports a size set in KiB as its negative.
+        assert_eq!(pragma(&default, "cache_size").await, -8 * 1024);
+        let config = SqliteConfig::file(dir.path().join("b.db")).page_cache_kib(512);
+        let small = SqliteStore::with_config(config).unwrap();
+        assert_eq!(pragma(&small, "cache_size").await, -512);
     }
 }
