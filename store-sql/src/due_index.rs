@@ -154,20 +154,28 @@ pub(crate) fn claim_batch(
         params![last.available_at, last.neg_priority, last.id],
     )
     .map_err(sql_error)?;
-    for claim in claims.iter().filter(|claim| !claim.stale) {
-        if let Some(at) = due_at(claim.next_run_time, Some(expires)) {
-            tx.execute_cached(
-                "INSERT OR REPLACE INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
-                params![at, claim.neg_priority, claim.id],
-            )
-            .map_err(sql_error)?;
-        }
-        tx.execute_cached(
-            "INSERT OR REPLACE INTO chime_leases (id, owner, expires, next_run_time)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![claim.id, owner, expires, claim.next_run_time],
+    // Both statements taken from the cache once for the whole batch: a
+    // lookup hashes the SQL text and puts the statement back each time.
+    let mut insert_due = tx
+        .prepare_cached(
+            "INSERT OR REPLACE INTO chime_due (available_at, neg_priority, id) VALUES (?1, ?2, ?3)",
         )
         .map_err(sql_error)?;
+    let mut insert_lease = tx
+        .prepare_cached(
+            "INSERT OR REPLACE INTO chime_leases (id, owner, expires, next_run_time)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(sql_error)?;
+    for claim in claims.iter().filter(|claim| !claim.stale) {
+        if let Some(at) = due_at(claim.next_run_time, Some(expires)) {
+            insert_due
+                .execute(params![at, claim.neg_priority, claim.id])
+                .map_err(sql_error)?;
+        }
+        insert_lease
+            .execute(params![claim.id, owner, expires, claim.next_run_time])
+            .map_err(sql_error)?;
     }
     Ok(())
 }
