@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000)]
     pub claimed: usize,
     /// Documents per command (the scheduler's default batch size).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = chime::SchedulerConfig::default().batch_size)]
     pub batch: usize,
     /// Rounds (the median is reported).
     #[arg(long, default_value_t = 5)]
