@@ -225,7 +225,7 @@ return 'ok'
 ///
 /// A fixed number of commands per batch, not per job: the due jobs' meta
 /// and records are read with one HMGET each, their members moved with one
-/// ZREM and one ZADD and their leases written with one HSET (in slices, to
+/// ZREMRANGEBYLEX and one ZADD and their leases written with one HSET (in slices, to
 /// stay within Lua's argument limits). A member whose job is gone or paused
 /// is removed on the way.
 const ACQUIRE: &str = r#"
@@ -235,13 +235,11 @@ local ids = {}
 for i, member in ipairs(members) do ids[i] = string.sub(member, 31) end
 local metas = hmget(meta, ids)
 local owner, expires = ARGV[3], ARGV[4]
--- Filled by counters (see ADD): `n` jobs taken, `gone` members removed.
-local taken, lease_args, new_members, removed = {}, {}, {}, {}
-local n, gone = 0, 0
+-- Filled by a counter (see ADD): `n` jobs taken.
+local taken, lease_args, new_members = {}, {}, {}
+local n = 0
 for i, id in ipairs(ids) do
   local m = metas[i]
-  gone = gone + 1
-  removed[gone] = members[i]
   if m and #m == 28 then
     local lease = expires .. string.sub(m, 11) .. owner
     n = n + 1
@@ -252,7 +250,8 @@ for i, id in ipairs(ids) do
     new_members[2 * n] = due_member(id, m, lease)
   end
 end
-in_slices('ZREM', due, removed)
+-- The members read are the index's first ones: cut them as one range.
+redis.call('ZREMRANGEBYLEX', due, '-', '[' .. members[#members])
 if n == 0 then return {} end
 in_slices('ZADD', due, new_members)
 in_slices('HSET', leases, lease_args)
