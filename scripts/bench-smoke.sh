@@ -41,6 +41,9 @@ run w3 --jobs 50 --seconds 3
 run w4 --jobs 20000 --idle-seconds 1
 run w4-floor --jobs 20000 --rounds 1
 run w5 --jobs 2000 --due 100 --rounds 1
+if [ -n "${CHIME_TEST_REDIS_URL:-}" ]; then
+    run w5-redis-floor --jobs 2000 --claimed 100 --rounds 1
+fi
 if [ -n "${CHIME_TEST_MONGO_URL:-}" ]; then
     run w5-mongo-floor --jobs 2000 --claimed 100 --rounds 1
 fi

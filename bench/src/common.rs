@@ -188,3 +188,33 @@ pub fn run_tag() -> String {
         chrono::Utc::now().timestamp_millis()
     )
 }
+
+/// The id of the floors' job `i` (`w5-mongo-floor`, `w5-redis-floor`).
+pub fn floor_id(i: usize) -> String {
+    format!("job-{i:07}")
+}
+
+/// The floors' record text of job `i`: ~350 bytes, shaped like a W5 job's.
+pub fn floor_record(i: usize) -> String {
+    format!(
+        r#"{{"args":{i},"coalesce":true,"executor":"default","id":"{}","max_instances":1,"misfire_grace_time":"1m","name":"noop","next_run_time":"2026-12-04T18:00:00Z","priority":0,"task":"noop","trigger":{{"every":"1h","kind":"interval","start_date":"2026-12-04T18:00:00Z"}},"trigger_time":"2026-12-04T18:00:00Z","version":1}}"#,
+        floor_id(i)
+    )
+}
+
+/// The sizes of a W5 floor (`w5-mongo-floor`, `w5-redis-floor`).
+#[derive(Debug, clap::Args)]
+pub struct FloorSize {
+    /// Jobs in the store.
+    #[arg(long, default_value_t = 100_000)]
+    pub jobs: usize,
+    /// Due jobs claimed per round.
+    #[arg(long, default_value_t = 1_000)]
+    pub claimed: usize,
+    /// Jobs per command or script call (the scheduler's default batch size).
+    #[arg(long, default_value_t = chime::SchedulerConfig::default().batch_size)]
+    pub batch: usize,
+    /// Rounds (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+}

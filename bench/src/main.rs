@@ -14,6 +14,7 @@ mod w4_floor;
 mod w5;
 #[cfg(feature = "mongo")]
 mod w5_mongo_floor;
+mod w5_redis_floor;
 mod w6;
 
 use std::process::ExitCode;
@@ -53,6 +54,10 @@ enum Command {
     #[cfg(feature = "mongo")]
     #[command(name = "w5-mongo-floor")]
     W5MongoFloor(w5_mongo_floor::Args),
+    /// W5's Redis floor: the store's claim commands on bare keys (no chime
+    /// code): a lower bound for W5's Redis acquire.
+    #[command(name = "w5-redis-floor")]
+    W5RedisFloor(w5_redis_floor::Args),
     /// (internal) W5's scheduler start-up probe.
     #[command(hide = true)]
     StartupProbe(w5::ProbeArgs),
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
                     Command::W6(args) => w6::run(args).await,
                     #[cfg(feature = "mongo")]
                     Command::W5MongoFloor(args) => w5_mongo_floor::run(args).await,
+                    Command::W5RedisFloor(args) => w5_redis_floor::run(args).await,
                     Command::StartupProbe(args) => w5::probe(args).await,
                     Command::W6Worker(args) => w6::worker(args).await,
                     #[cfg(feature = "mongo")]

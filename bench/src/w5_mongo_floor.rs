@@ -22,40 +22,26 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use serde_json::json;
 
-use crate::common::{emit, median, ms, round3, run_tag, Checks};
+use crate::common::{
+    emit, floor_id as id, floor_record as record, median, ms, round3, run_tag, Checks, FloorSize,
+};
 
 /// W5 MongoDB floor options.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Documents in the collection.
-    #[arg(long, default_value_t = 100_000)]
-    pub jobs: usize,
-    /// Documents claimed per round.
-    #[arg(long, default_value_t = 1_000)]
-    pub claimed: usize,
-    /// Documents per command (the scheduler's default batch size).
-    #[arg(long, default_value_t = chime::SchedulerConfig::default().batch_size)]
-    pub batch: usize,
-    /// Rounds (the median is reported).
-    #[arg(long, default_value_t = 5)]
-    pub rounds: usize,
+    /// Sizes.
+    #[command(flatten)]
+    pub size: FloorSize,
     /// MongoDB URL (default: $CHIME_TEST_MONGO_URL).
     #[arg(long)]
     pub mongo_url: Option<String>,
-}
-
-fn id(i: usize) -> String {
-    format!("job-{i:07}")
 }
 
 fn document(i: usize) -> Document {
     let next = 1_796_400_000_000_000_i64 + i64::try_from(i).unwrap_or(0) * 1_000_000;
     doc! {
         "_id": id(i),
-        "record": format!(
-            r#"{{"args":{i},"coalesce":true,"executor":"default","id":"{}","max_instances":1,"misfire_grace_time":"1m","name":"noop","next_run_time":"2026-12-04T18:00:00Z","priority":0,"task":"noop","trigger":{{"every":"1h","kind":"interval","start_date":"2026-12-04T18:00:00Z"}},"trigger_time":"2026-12-04T18:00:00Z","version":1}}"#,
-            id(i)
-        ),
+        "record": record(i),
         "next": next,
         "priority": 0,
         "avail": next,
@@ -88,7 +74,7 @@ pub async fn run(args: Args) -> Result<bool, String> {
     Ok(emit(
         "w5-mongo-floor",
         json!({
-            "jobs": args.jobs, "claimed": args.claimed, "batch": args.batch, "rounds": args.rounds.max(1),
+            "jobs": args.size.jobs, "claimed": args.size.claimed, "batch": args.size.batch, "rounds": args.size.rounds.max(1),
         }),
         results,
         &Checks::new(),
@@ -105,21 +91,21 @@ async fn measure(database: &mongodb::Database, args: &Args) -> Result<serde_json
     )
     .await
     .map_err(fail)?;
-    let total = args.jobs.max(1);
+    let total = args.size.jobs.max(1);
     for from in (0..total).step_by(10_000) {
         let chunk: Vec<Document> = (from..(from + 10_000).min(total)).map(document).collect();
         jobs.insert_many(chunk).await.map_err(fail)?;
     }
     // The claimed documents, spread over the collection as W5's due ones.
-    let stride = (total / args.claimed.max(1)).max(1);
+    let stride = (total / args.size.claimed.max(1)).max(1);
     let claimed: Vec<String> = (0..total)
         .step_by(stride)
-        .take(args.claimed)
+        .take(args.size.claimed)
         .map(id)
         .collect();
-    let batch = args.batch.max(1);
+    let batch = args.size.batch.max(1);
     let (mut unindexed, mut indexed, mut read_back) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..args.rounds.max(1) {
+    for round in 0..args.size.rounds.max(1) {
         let mark = i64::try_from(round).unwrap_or(0);
         let begin = Instant::now();
         for ids in claimed.chunks(batch) {
