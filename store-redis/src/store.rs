@@ -92,10 +92,25 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-fn texts(value: &Value) -> Vec<String> {
+/// [`text`] taking the reply: a bulk string that is valid UTF-8 (every
+/// record the store writes) becomes the `String` without a copy.
+fn into_text(value: Value) -> Option<String> {
     match value {
-        Value::Array(items) => items.iter().filter_map(text).collect(),
-        other => text(other).into_iter().collect(),
+        Value::BulkString(bytes) => Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
+        Value::SimpleString(s) => Some(s),
+        Value::VerbatimString { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+/// The texts of a reply: of each item of an array, or of a lone value.
+fn texts(value: Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.into_iter().filter_map(into_text).collect(),
+        other => into_text(other).into_iter().collect(),
     }
 }
 
@@ -355,7 +370,7 @@ impl RedisStore {
             args.push(job.to_record()?);
             args.push(meta(job.priority, job.next_run_time));
         }
-        let reply = texts(&self.run_script(&scripts().add, args, "add").await?);
+        let reply = texts(self.run_script(&scripts().add, args, "add").await?);
         match reply.first().map(String::as_str) {
             Some("ok") => Ok(()),
             Some("conflict") => Err(Error::new(
@@ -571,7 +586,7 @@ impl JobStore for RedisStore {
             meta(job.priority, job.next_run_time),
             self.keys.channel.clone(),
         ];
-        match texts(&self.run_script(&scripts().update, args, "update").await?)
+        match texts(self.run_script(&scripts().update, args, "update").await?)
             .first()
             .map(String::as_str)
         {
@@ -605,7 +620,7 @@ impl JobStore for RedisStore {
                 meta(job.priority, job.next_run_time),
                 self.keys.channel.clone(),
             ];
-            match texts(&self.run_script(&scripts().modify, args, "modify").await?)
+            match texts(self.run_script(&scripts().modify, args, "modify").await?)
                 .first()
                 .map(String::as_str)
             {
@@ -629,7 +644,7 @@ impl JobStore for RedisStore {
             self.keys.runs_prefix.clone(),
             self.keys.channel.clone(),
         ];
-        match texts(&self.run_script(&scripts().remove, args, "remove").await?)
+        match texts(self.run_script(&scripts().remove, args, "remove").await?)
             .first()
             .map(String::as_str)
         {
@@ -684,7 +699,7 @@ impl JobStore for RedisStore {
             .unwrap_or(now);
         let bound = format!("({}", time18(bound.with_nanosecond_floor()));
         let args = vec![bound, limit.to_string(), owner.to_owned(), time18(expires)];
-        let reply = texts(&self.run_script(&scripts().acquire, args, "acquire").await?);
+        let reply = texts(self.run_script(&scripts().acquire, args, "acquire").await?);
         let mut acquired = AcquiredJobs::default();
         for pair in reply.chunks(2) {
             let [id, text] = pair else { continue };
@@ -767,13 +782,12 @@ impl JobStore for RedisStore {
             time18(deadline),
         ];
         let reply = texts(
-            &self
-                .run_script(
-                    &scripts().claim_stale_hand_offs,
-                    args,
-                    "claim stale hand-offs",
-                )
-                .await?,
+            self.run_script(
+                &scripts().claim_stale_hand_offs,
+                args,
+                "claim stale hand-offs",
+            )
+            .await?,
         );
         if !reply.len().is_multiple_of(3) {
             return Err(Error::new(
