@@ -28,7 +28,8 @@ impl SqliteConfig {
     /// jobs, it keeps W5's acquisition of 1,000 due jobs from reading
     /// their pages each time (BENCHMARKS.md, session 9: 6.5 ms with
     /// SQLite's 2 MiB, 5.1 ms with this; 16 and 64 MiB were no faster, and
-    /// 16 MiB took 17 MB more memory in a process listing 100,000 jobs).
+    /// 16 MiB took 17 MB more memory in a process listing 100,000 jobs;
+    /// session 10: 24 runs of W6 with it, no stall).
     pub const DEFAULT_PAGE_CACHE_KIB: u32 = 8 * 1024;
 
     /// A file database at `path`.
