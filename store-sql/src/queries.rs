@@ -123,23 +123,28 @@ pub(crate) fn get_job(conn: &mut Connection, id: &str) -> Result<Option<Job>> {
 }
 
 pub(crate) fn list_jobs(conn: &mut Connection) -> Result<JobList> {
+    // In table order, put in the contract's order after decoding (as the
+    // other stores do): an `ORDER BY` here sorted every row with its record
+    // text, more than the sorter's memory at 100,000 jobs, so SQLite wrote
+    // and read back temporary files — half the listing's time.
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, record FROM chime_jobs
-             ORDER BY next_run_time IS NULL, next_run_time, id",
-        )
+        .prepare_cached("SELECT id, record FROM chime_jobs")
         .map_err(sql_error)?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .map_err(sql_error)?;
+    let mut rows = stmt.query([]).map_err(sql_error)?;
     let mut list = JobList::default();
-    for row in rows {
-        let (id, text) = row.map_err(sql_error)?;
-        match decode(&id, &text) {
-            Ok(job) => list.jobs.push(job),
-            Err(u) => list.unreadable.push(u),
-        }
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        // Read in place, not copied out: each text is decoded once.
+        let id = row
+            .get_ref(0)
+            .and_then(|v| Ok(v.as_str()?))
+            .map_err(sql_error)?;
+        let text = row
+            .get_ref(1)
+            .and_then(|v| Ok(v.as_str()?))
+            .map_err(sql_error)?;
+        list.push_record(id, text);
     }
+    list.sort();
     Ok(list)
 }
 

@@ -96,15 +96,20 @@ impl JobList {
 
     /// Puts the jobs in the contract's order — next run time ascending,
     /// ties by id, paused last by id — and the unreadable records by id.
+    ///
+    /// An unstable sort: a store's ids are unique, so no two entries
+    /// compare equal and the order is the same as a stable sort's, without
+    /// the stable sort's scratch copy of the list (8 MB at 100,000 jobs).
     pub fn sort(&mut self) {
         self.jobs
-            .sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
+            .sort_unstable_by(|a, b| match (a.next_run_time, b.next_run_time) {
                 (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => a.id.cmp(&b.id),
             });
-        self.unreadable.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        self.unreadable
+            .sort_unstable_by(|a, b| a.job_id.cmp(&b.job_id));
     }
 }
 
