@@ -5,6 +5,7 @@ mod changes;
 mod id;
 mod new_job;
 mod packed;
+mod recent_texts;
 mod record;
 mod record_time;
 

@@ -17,10 +17,9 @@ use serde_json::Value;
 
 use arcstr::ArcStr;
 
-use super::{record_time, Job};
+use super::{recent_texts, record_time, Job};
 use crate::duration;
 use crate::error::{Error, ErrorKind, Result};
-use crate::trigger::TriggerSpec;
 
 /// The record format version this build writes and the newest it reads.
 pub const RECORD_VERSION: u64 = 1;
@@ -182,12 +181,16 @@ struct RecordOut<'a> {
 #[derive(Deserialize)]
 struct RecordIn<'a> {
     id: ArcStr,
+    // Names most records repeat: one shared copy each (see `recent_texts`).
+    #[serde(deserialize_with = "recent_texts::deserialize_shared_name")]
     name: ArcStr,
+    #[serde(deserialize_with = "recent_texts::deserialize_shared_name")]
     task: ArcStr,
     #[serde(default)]
     args: Value,
     #[serde(borrow)]
     trigger: &'a RawValue,
+    #[serde(deserialize_with = "recent_texts::deserialize_shared_name")]
     executor: ArcStr,
     #[serde(with = "duration::serde_text_opt")]
     misfire_grace_time: Option<Duration>,
@@ -212,7 +215,7 @@ impl RecordIn<'_> {
         if self.version.is_none_or(|v| v > RECORD_VERSION) {
             return None;
         }
-        let trigger = TriggerSpec::from_canonical_json(self.trigger.get())?;
+        let trigger = recent_texts::shared_spec(self.trigger.get())?;
         Some(Job {
             id: self.id,
             name: self.name,
