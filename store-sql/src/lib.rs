@@ -35,6 +35,7 @@ mod connection;
 mod due_index;
 mod journal;
 mod queries;
+mod record_column;
 mod schema;
 mod store;
 mod time_column;

@@ -4,15 +4,17 @@
 
 use chime_core::job::Job;
 use chime_core::store::{
-    AcquiredJobs, JobList, JobRelease, Release, Released, RunOutcome, RunRecord,
+    AcquiredJobs, JobList, JobRelease, Release, Released, RunOutcome, RunRecord, UnreadableRecord,
 };
 use chime_core::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
 
 use crate::due_index::{claim_batch, clear_lease, due_at, job_place, move_due, Claim, JobPlace};
+use crate::record_column::{column_text, lossy_id, read_record, text_of};
 use crate::time_column::{from_column, to_column};
 
 /// An SQLite failure as a store error; busy/locked/IO errors are temporary.
@@ -108,13 +110,7 @@ pub(crate) fn add_jobs(conn: &mut Connection, jobs: &[Job], replace: bool) -> Re
 }
 
 pub(crate) fn get_job(conn: &mut Connection, id: &str) -> Result<Option<Job>> {
-    let text: Option<String> = conn
-        .query_row_cached("SELECT record FROM chime_jobs WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(sql_error)?;
-    match text {
+    match read_record(conn, id)? {
         None => Ok(None),
         Some(text) => decode(id, &text)
             .map(Some)
@@ -133,16 +129,17 @@ pub(crate) fn list_jobs(conn: &mut Connection) -> Result<JobList> {
     let mut rows = stmt.query([]).map_err(sql_error)?;
     let mut list = JobList::default();
     while let Some(row) = rows.next().map_err(sql_error)? {
-        // Read in place, not copied out: each text is decoded once.
-        let id = row
-            .get_ref(0)
-            .and_then(|v| Ok(v.as_str()?))
-            .map_err(sql_error)?;
-        let text = row
-            .get_ref(1)
-            .and_then(|v| Ok(v.as_str()?))
-            .map_err(sql_error)?;
-        list.push_record(id, text);
+        // Read in place, not copied out: each text is decoded once. A
+        // row whose id or record is not text is one unreadable record.
+        let id = row.get_ref(0).map_err(sql_error)?;
+        let record = row.get_ref(1).map_err(sql_error)?;
+        match (text_of("id", id), column_text(record)) {
+            (Ok(id), Ok(text)) => list.push_record(id, text),
+            (Ok(_), Err(reason)) | (Err(reason), _) => list.unreadable.push(UnreadableRecord {
+                job_id: lossy_id(id),
+                reason,
+            }),
+        }
     }
     list.sort();
     Ok(list)
@@ -159,11 +156,7 @@ pub(crate) fn update_job(conn: &mut Connection, job: &Job) -> Result<()> {
 
 /// The raw record text of job `id`.
 pub(crate) fn get_record(conn: &mut Connection, id: &str) -> Result<Option<String>> {
-    conn.query_row_cached("SELECT record FROM chime_jobs WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })
-    .optional()
-    .map_err(sql_error)
+    read_record(conn, id)
 }
 
 /// Writes `job` if the stored record is still `expected`; `false` if it
@@ -174,14 +167,7 @@ pub(crate) fn replace_if_unchanged(
     job: &Job,
 ) -> Result<bool> {
     let tx = immediate(conn)?;
-    let current: Option<String> = tx
-        .query_row_cached(
-            "SELECT record FROM chime_jobs WHERE id = ?1",
-            [job.id.as_str()],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(sql_error)?;
+    let current = read_record(&tx, &job.id)?;
     let (Some(current), Some(place)) = (current, job_place(&tx, &job.id)?) else {
         return Err(Error::job_not_found(&job.id));
     };
@@ -304,7 +290,12 @@ pub(crate) fn acquire_due_jobs(
             let Some(row) = rows.next().map_err(sql_error)? else {
                 break;
             };
-            let text: Option<String> = row.get(3).map_err(sql_error)?;
+            // NULL: the job is gone (a stray due row). Not text: claimed,
+            // then reported as unreadable like a record that is not JSON.
+            let text = match row.get_ref(3).map_err(sql_error)? {
+                ValueRef::Null => None,
+                value => Some(column_text(value).map(str::to_owned)),
+            };
             let place = JobPlace {
                 next_run_time: row.get(4).map_err(sql_error)?,
                 priority: row
@@ -341,8 +332,15 @@ pub(crate) fn acquire_due_jobs(
     // Decoded after the commit: other processes wait for the write lock.
     let mut acquired = AcquiredJobs::default();
     for (claim, text) in claims.iter().zip(texts) {
-        let Some(text) = text else { continue };
-        match decode(&claim.id, &text) {
+        let decoded = match text {
+            None => continue,
+            Some(Ok(text)) => decode(&claim.id, &text),
+            Some(Err(reason)) => Err(UnreadableRecord {
+                job_id: claim.id.clone(),
+                reason,
+            }),
+        };
+        match decoded {
             Ok(job) => acquired.jobs.push(job),
             Err(u) => acquired.unreadable.push(u),
         }
@@ -374,11 +372,9 @@ fn release_in(tx: &Transaction<'_>, owner: &str, id: &str, release: Release) -> 
             next_run_time,
             trigger_time,
         } => {
-            let text: String = tx
-                .query_row_cached("SELECT record FROM chime_jobs WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .map_err(sql_error)?;
+            let Some(text) = read_record(tx, id)? else {
+                return Err(Error::job_not_found(id));
+            };
             let mut job = decode(id, &text)
                 .map_err(|u| Error::new(ErrorKind::UnreadableRecord, u.reason).with_job(id))?;
             job.next_run_time = Some(next_run_time);

@@ -103,6 +103,88 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
     assert_eq!(all.len(), 1);
 }
 
+/// Records a tool left in the file as something other than UTF-8 text:
+/// each is one unreadable job (listed, reported, kept), never a failed
+/// listing or acquisition that would stop every other job of the store.
+#[tokio::test(start_paused = true)]
+async fn records_that_are_not_text_are_unreadable_jobs_not_store_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let mut h = builder_with(|b| b.store_arc("sql", store.clone()));
+    h.scheduler
+        .add_job(
+            NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
+                .id("fine")
+                .store("sql"),
+        )
+        .await
+        .unwrap();
+    // A valid record, stored as a blob: still readable, and it runs.
+    let as_blob = NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
+        .id("as-blob")
+        .into_job(at(0), &Default::default(), chime::chrono_tz::UTC)
+        .unwrap();
+    let due = at(5).timestamp_micros();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO chime_jobs (id, record, next_run_time, priority) VALUES ('as-blob', CAST(?1 AS BLOB), ?2, 0)",
+        rusqlite::params![as_blob.to_record().unwrap().into_bytes(), at(10).timestamp_micros()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO chime_due (available_at, neg_priority, id) VALUES (?1, 0, 'as-blob')",
+        [at(10).timestamp_micros()],
+    )
+    .unwrap();
+    for (id, record) in [
+        ("binary-blob", "X'00FF10'"),
+        ("not-utf8", "CAST(X'7B22FF' AS TEXT)"),
+    ] {
+        conn.execute_batch(&format!(
+            "INSERT INTO chime_jobs (id, record, next_run_time, priority) VALUES ('{id}', {record}, {due}, 0);
+             INSERT INTO chime_due (available_at, neg_priority, id) VALUES ({due}, 0, '{id}');"
+        ))
+        .unwrap();
+    }
+    drop(conn);
+
+    let list = store.list_jobs().await.unwrap();
+    let listed: Vec<&str> = list.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(listed, ["as-blob", "fine"]);
+    let unreadable: Vec<&str> = list.unreadable.iter().map(|u| u.job_id.as_str()).collect();
+    assert_eq!(unreadable, ["binary-blob", "not-utf8"]);
+    assert!(
+        list.unreadable
+            .iter()
+            .all(|u| u.reason.contains("not UTF-8")),
+        "{:?}",
+        list.unreadable
+    );
+    let err = store.get_job("not-utf8").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnreadableRecord, "{err}");
+
+    let reported = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    h.scheduler.start().await.unwrap();
+    h.wait_for(|e| {
+        let mut reported = reported.lock().unwrap();
+        if let Event::JobUnusable { job_id, .. } = e {
+            reported.insert(job_id.clone());
+        }
+        reported.len() == 2
+    })
+    .await;
+    assert_eq!(
+        reported.into_inner().unwrap(),
+        ["binary-blob", "not-utf8"].map(String::from).into()
+    );
+    h.run_until(at(25)).await;
+    assert_eq!(h.fires("fine"), vec![at(10), at(20)]);
+    assert_eq!(h.fires("as-blob"), vec![at(10), at(20)]);
+    // Still there, for someone to look at.
+    assert_eq!(store.list_jobs().await.unwrap().unreadable.len(), 2);
+}
+
 /// A job every 60 s from 10 s past the test epoch.
 fn every_minute_from_10(id: &str) -> chime::job::Job {
     NewJob::new(
