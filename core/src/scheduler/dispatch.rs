@@ -323,7 +323,16 @@ impl Inner {
         let args = job.args.clone();
         let max_instances = job.max_instances;
         let launched_later = wait.is_some();
+        // A run dispatched ahead is spawned now and waits on its instant's
+        // gate (one timer for every run waiting: see `launcher`).
+        let gate = match start_at {
+            Some(at) if launched_later => Some(self.gate_at(at)),
+            _ => None,
+        };
         let run_all = async move {
+            if let Some(gate) = gate {
+                gate.cancelled().await;
+            }
             if launched_later {
                 let started =
                     inner.start_instance(&alias, &job_id, max_instances, &runs, &hand_off);
@@ -374,15 +383,7 @@ impl Inner {
                 inner.finish_hand_off(&alias, key).await;
             }
         };
-        let run = IN_JOB_RUN.scope((), run_all);
-        match start_at {
-            // The launcher spawns it when its instant comes (one timer for
-            // every run waiting).
-            Some(at) if launched_later => self.launch_at(at, Box::pin(run)),
-            _ => {
-                self.runs.spawn(run);
-            }
-        }
+        self.runs.spawn(IN_JOB_RUN.scope((), run_all));
     }
 
     /// Takes an instance slot for the job's runs; when `max_instances` runs

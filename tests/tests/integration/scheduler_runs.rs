@@ -508,6 +508,34 @@ async fn shutdown_lets_a_run_handed_out_ahead_start_at_its_instant() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_run_handed_out_ahead_is_cancelled_at_once_when_shutdown_runs_out_of_time() {
+    let mut h = handed_out_ahead("waiting").await;
+    // The run waits for its instant, 40 ms away; shutdown has no time
+    // left: cancelling the runs releases it at once, and it reports itself
+    // cancelled without starting.
+    h.scheduler
+        .shutdown_with_timeout(Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(
+        h.fires("waiting").is_empty(),
+        "a run started after shutdown"
+    );
+    let event = h.wait_for(|e| matches!(e, Event::JobError { .. })).await;
+    assert!(
+        matches!(
+            &event,
+            Event::JobError { job_id, outcome: RunOutcome::Cancelled, .. } if job_id == "waiting"
+        ),
+        "{event:?}"
+    );
+    assert!(
+        h.clock_now() < at(10),
+        "the cancelled run was held until its instant"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_run_handed_out_ahead_is_skipped_if_the_previous_one_is_still_going_at_its_instant() {
     let mut h = harness();
     h.scheduler.start().await.unwrap();
