@@ -63,16 +63,7 @@ async fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
 async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let mut h = builder_with(|b| b.store_arc("sql", store.clone()));
-    h.scheduler
-        .add_job(
-            NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
-                .id("fine")
-                .store("sql"),
-        )
-        .await
-        .unwrap();
+    let (store, mut h) = scheduler_with_a_fine_job(&path).await;
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute_batch(&format!(
@@ -110,16 +101,7 @@ async fn the_scheduler_reports_a_corrupt_record_and_keeps_it() {
 async fn records_that_are_not_text_are_unreadable_jobs_not_store_failures() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let mut h = builder_with(|b| b.store_arc("sql", store.clone()));
-    h.scheduler
-        .add_job(
-            NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
-                .id("fine")
-                .store("sql"),
-        )
-        .await
-        .unwrap();
+    let (store, mut h) = scheduler_with_a_fine_job(&path).await;
     // A valid record, stored as a blob: still readable, and it runs.
     let as_blob = NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
         .id("as-blob")
@@ -183,6 +165,24 @@ async fn records_that_are_not_text_are_unreadable_jobs_not_store_failures() {
     assert_eq!(h.fires("as-blob"), vec![at(10), at(20)]);
     // Still there, for someone to look at.
     assert_eq!(store.list_jobs().await.unwrap().unreadable.len(), 2);
+}
+
+/// A scheduler (not started) on a SQLite store at `path` ("sql") holding
+/// one good job, "fine", every 10 s.
+async fn scheduler_with_a_fine_job(
+    path: &std::path::Path,
+) -> (Arc<SqliteStore>, crate::harness::Harness) {
+    let store = Arc::new(SqliteStore::open(path).unwrap());
+    let h = builder_with(|b| b.store_arc("sql", store.clone()));
+    h.scheduler
+        .add_job(
+            NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
+                .id("fine")
+                .store("sql"),
+        )
+        .await
+        .unwrap();
+    (store, h)
 }
 
 /// A job every 60 s from 10 s past the test epoch.
