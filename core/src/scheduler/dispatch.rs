@@ -1,17 +1,20 @@
 //! From a due job to finished runs: acquisition, misfire planning, release,
 //! submission to an executor, and outcome reporting.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use arcstr::ArcStr;
 use chrono::{DateTime, TimeDelta, Utc};
+use futures::FutureExt;
 
 use super::fire_plan::plan_fires;
+use super::instances::InstanceSlot;
 use super::jitter::jittered;
 use super::{lock, read, AsyncScheduler, Inner};
 use crate::error::{ErrorKind, Result};
 use crate::event::{Event, EventMask};
-use crate::executor::{Executor, Outcome};
+use crate::executor::{panic_message, Executor, Outcome};
 use crate::job::Job;
 use crate::store::{
     HandOff, HandOffKey, JobRelease, JobStore, Release, Released, RunOutcome, RunRecord,
@@ -309,12 +312,12 @@ impl Inner {
         // A run dispatched ahead takes its instance slot at its instant, as
         // if it had been dispatched then: the job's previous run may well
         // end before.
-        if wait.is_none()
-            && !self.start_instance(alias, &job.id, job.max_instances, &runs, &hand_off)
-        {
-            return;
-        }
+        let mut slot = None;
         if wait.is_none() {
+            slot = self.start_instance(alias, &job.id, job.max_instances, &runs, &hand_off);
+            if slot.is_none() {
+                return;
+            }
             self.announce_submitted(alias, &job.id, &runs);
         }
         let inner = Arc::clone(self);
@@ -334,9 +337,8 @@ impl Inner {
                 gate.cancelled().await;
             }
             if launched_later {
-                let started =
-                    inner.start_instance(&alias, &job_id, max_instances, &runs, &hand_off);
-                if !started {
+                slot = inner.start_instance(&alias, &job_id, max_instances, &runs, &hand_off);
+                if slot.is_none() {
                     return;
                 }
                 inner.announce_submitted(&alias, &job_id, &runs);
@@ -354,7 +356,11 @@ impl Inner {
                 );
                 let scheduled = context.scheduled_run_time;
                 let started_at = inner.clock.now();
-                let run = runnable.executor.execute(runnable.task.clone(), context);
+                // An executor is user code too: one that panics instead of
+                // reporting an outcome fails this run like a panicking task.
+                let run =
+                    AssertUnwindSafe(runnable.executor.execute(runnable.task.clone(), context))
+                        .catch_unwind();
                 let outcome = tokio::select! {
                     // Cancellation first: a run queued behind one that was
                     // cancelled at shutdown does not start at all.
@@ -362,7 +368,9 @@ impl Inner {
                     _ = inner.cancel_runs.cancelled() => {
                         Outcome::failure(RunOutcome::Cancelled, "cancelled at scheduler shutdown")
                     }
-                    outcome = run => outcome,
+                    outcome = run => outcome.unwrap_or_else(|payload| {
+                        Outcome::failure(RunOutcome::Panic, panic_message(&*payload))
+                    }),
                 };
                 // The bookkeeping below (history, events, journal) goes
                 // behind the runs queued on this worker: of a burst due at
@@ -373,7 +381,7 @@ impl Inner {
                 if index == last {
                     // Free the slot before reporting, so whoever reacts to
                     // the outcome event may start the job again at once.
-                    inner.instances.release(&alias, &job_id);
+                    slot.take();
                 }
                 inner
                     .finish_run(&alias, &job_id, scheduled, started_at, outcome)
@@ -386,9 +394,9 @@ impl Inner {
         self.runs.spawn(IN_JOB_RUN.scope((), run_all));
     }
 
-    /// Takes an instance slot for the job's runs; when `max_instances` runs
-    /// are already going, reports the runs skipped instead (and finishes
-    /// their hand-off) and returns false.
+    /// Takes an instance slot for the job's runs (freed when dropped); when
+    /// `max_instances` runs are already going, reports the runs skipped
+    /// instead (and finishes their hand-off) and returns `None`.
     fn start_instance(
         self: &Arc<Self>,
         alias: &ArcStr,
@@ -396,9 +404,9 @@ impl Inner {
         max_instances: u32,
         runs: &[Vec<DateTime<Utc>>],
         hand_off: &Option<HandOffKey>,
-    ) -> bool {
-        if self.instances.try_acquire(alias, job_id, max_instances) {
-            return true;
+    ) -> Option<InstanceSlot> {
+        if let Some(slot) = self.instances.try_acquire(alias, job_id, max_instances) {
+            return Some(slot);
         }
         let times: Vec<DateTime<Utc>> = runs.iter().flatten().copied().collect();
         tracing::warn!(job_id = %job_id, store = %alias, max_instances, "run skipped: maximum instances already running");
@@ -408,7 +416,7 @@ impl Inner {
             scheduled_run_times: times.clone(),
         });
         self.report_not_run(alias, job_id, times, RunOutcome::Skipped, hand_off.clone());
-        false
+        None
     }
 
     /// `JobSubmitted` for each run, when someone listens.

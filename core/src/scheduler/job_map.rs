@@ -27,10 +27,6 @@ impl<V> JobMap<V> {
         self.stores.get(store)?.get(job_id)
     }
 
-    pub fn get_mut(&mut self, store: &str, job_id: &str) -> Option<&mut V> {
-        self.stores.get_mut(store)?.get_mut(job_id)
-    }
-
     pub fn insert(&mut self, store: &str, job_id: &ArcStr, value: V) {
         match self.stores.get_mut(store) {
             Some(jobs) => {
@@ -53,6 +49,13 @@ impl<V> JobMap<V> {
         self.stores.values().map(FastMap::len).sum()
     }
 
+    /// Keeps the entries for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        for jobs in self.stores.values_mut() {
+            jobs.retain(|_, value| keep(value));
+        }
+    }
+
     pub fn clear(&mut self) {
         self.stores.clear();
     }
@@ -68,12 +71,13 @@ mod tests {
         map.insert("a", &"j".into(), 1);
         map.insert("b", &"j".into(), 2);
         assert_eq!((map.get("a", "j"), map.get("b", "j")), (Some(&1), Some(&2)));
-        if let Some(v) = map.get_mut("a", "j") {
-            *v += 10;
-        }
+        map.insert("a", &"j".into(), 11);
         assert_eq!(map.remove("a", "j"), Some(11));
         assert_eq!(map.get("a", "j"), None);
         assert_eq!(map.len(), 1);
+        map.insert("a", &"k".into(), 3);
+        map.retain(|v| *v > 2);
+        assert_eq!((map.get("b", "j"), map.get("a", "k")), (None, Some(&3)));
         map.clear();
         assert_eq!(map.len(), 0);
     }

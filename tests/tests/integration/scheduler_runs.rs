@@ -753,3 +753,76 @@ async fn handed_out_ahead(id: &str) -> crate::harness::Harness {
         .await;
     h
 }
+
+/// An executor (user code) that panics on its first run instead of
+/// reporting an outcome, then runs tasks normally.
+#[derive(Debug)]
+struct PanicsOnce {
+    panicked: std::sync::atomic::AtomicBool,
+    then: TokioExecutor,
+}
+
+#[async_trait::async_trait]
+impl chime::executor::Executor for PanicsOnce {
+    async fn execute(
+        &self,
+        task: chime::task::TaskFn,
+        context: TaskContext,
+    ) -> chime::executor::Outcome {
+        if !self
+            .panicked
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("the executor itself failed");
+        }
+        self.then.execute(task, context).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_whose_executor_panics_is_a_panic_outcome_and_frees_its_instance_slot() {
+    let mut h = builder_with(|b| {
+        b.executor(
+            "flaky",
+            PanicsOnce {
+                panicked: Default::default(),
+                then: TokioExecutor::new(4),
+            },
+        )
+    });
+    h.scheduler.start().await.unwrap();
+    h.scheduler
+        .add_job(
+            NewJob::new("record", IntervalTrigger::seconds(10).unwrap())
+                .id("tick")
+                .executor("flaky")
+                .max_instances(1),
+        )
+        .await
+        .unwrap();
+    // Reported like a panicking task: an error event and a history record.
+    let event = h.wait_for(|e| matches!(e, Event::JobError { .. })).await;
+    let Event::JobError {
+        scheduled_run_time,
+        outcome,
+        error,
+        ..
+    } = event
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (scheduled_run_time, outcome),
+        (at(10), RunOutcome::Panic),
+        "{error}"
+    );
+    assert!(error.contains("the executor itself failed"), "{error}");
+    h.run_until(at(35)).await;
+    // Its instance slot was freed too, so the job is not stuck at "maximum
+    // instances running" for good: the next runs go through the executor.
+    assert_eq!(h.fires("tick"), vec![at(20), at(30)]);
+    let history = h.scheduler.run_history("tick", 10).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2].outcome, RunOutcome::Panic);
+    h.scheduler.shutdown().await.unwrap();
+}
